@@ -1,0 +1,71 @@
+import { renderTemplate } from '../templates/render.js';
+import { countSegments } from '../templates/segments.js';
+import { ru } from '../i18n/ru.js';
+import { costOf } from './campaign.js';
+
+export interface PlanContact {
+  id: number;
+  rowNumber: number;
+  phone: string;
+  fields: Record<string, string>;
+}
+
+export interface PlannedMessage {
+  contactId: number;
+  rowNumber: number;
+  phone: string;
+  text: string;
+  characters: number;
+  parts: number;
+  encoding: 'gsm7' | 'ucs2';
+  /** Why this row will not be sent (Russian), or null when it is fine. */
+  problem: string | null;
+}
+
+export interface PlanSummary {
+  recipients: number;
+  /** Recipients that will be sent (no problem). */
+  sendable: number;
+  parts: number;
+  cost: number;
+  problems: Array<{ row: number; phone: string; problem: string }>;
+}
+
+/**
+ * Renders the template for one contact and decides whether the result may be sent.
+ * A row whose field is missing or empty, or whose text takes more than `maxParts`, is flagged here,
+ * before anything is sent.
+ */
+export function planMessage(template: string, contact: PlanContact, maxParts: number): PlannedMessage {
+  const { text, missing } = renderTemplate(template, contact.fields);
+  const seg = countSegments(text);
+  let problem: string | null = null;
+  if (missing.length > 0) problem = ru.campaigns.missingFields(missing);
+  else if (text.trim() === '') problem = ru.campaigns.emptyText;
+  else if (seg.parts > maxParts) problem = ru.campaigns.tooManyParts(seg.parts, maxParts);
+  return {
+    contactId: contact.id,
+    rowNumber: contact.rowNumber,
+    phone: contact.phone,
+    text,
+    characters: seg.characters,
+    parts: seg.parts,
+    encoding: seg.encoding,
+    problem,
+  };
+}
+
+/** Totals over planned messages: only sendable rows count towards parts and cost. */
+export function summarise(messages: readonly PlannedMessage[], pricePerPart: number): PlanSummary {
+  let parts = 0;
+  let sendable = 0;
+  const problems: PlanSummary['problems'] = [];
+  for (const m of messages) {
+    if (m.problem) problems.push({ row: m.rowNumber, phone: m.phone, problem: m.problem });
+    else {
+      sendable++;
+      parts += m.parts;
+    }
+  }
+  return { recipients: messages.length, sendable, parts, cost: costOf(parts, pricePerPart), problems };
+}

@@ -1,0 +1,178 @@
+import type { Knex } from 'knex';
+import type { MessageState } from '../dispatcher/message-state.js';
+import { messageStates } from '../dispatcher/message-state.js';
+import type { PlannedMessage } from './campaign-plan.js';
+import type { CampaignKind, CampaignStatus } from './campaign.js';
+
+export interface CampaignRecord {
+  id: number;
+  name: string;
+  listId: number;
+  template: string;
+  kind: CampaignKind;
+  status: CampaignStatus;
+  pricePerPart: number;
+  maxParts: number;
+  createdBy: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export type StateCounts = Record<MessageState, number>;
+
+export interface MessageRecord {
+  id: number;
+  rowNumber: number;
+  phone: string;
+  text: string;
+  parts: number;
+  state: MessageState;
+  modem: string | null;
+  sentAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+const insertChunk = 1000;
+const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+
+function toCampaign(row: Record<string, unknown>): CampaignRecord {
+  return {
+    id: row.id as number,
+    name: row.name as string,
+    listId: row.list_id as number,
+    template: row.template as string,
+    kind: row.kind as CampaignKind,
+    status: row.status as CampaignStatus,
+    pricePerPart: Number(row.price_per_part),
+    maxParts: row.max_parts as number,
+    createdBy: (row.created_by as string | null) ?? null,
+    createdAt: new Date(row.created_at as string),
+    startedAt: date(row.started_at),
+    finishedAt: date(row.finished_at),
+  };
+}
+
+function toMessage(row: Record<string, unknown>): MessageRecord {
+  return {
+    id: Number(row.id),
+    rowNumber: row.row_number as number,
+    phone: row.phone as string,
+    text: row.text as string,
+    parts: row.parts as number,
+    state: row.state as MessageState,
+    modem: (row.modem as string | null) ?? null,
+    sentAt: date(row.sent_at),
+    finishedAt: date(row.finished_at),
+    error: (row.error as string | null) ?? null,
+  };
+}
+
+export class CampaignsRepo {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * The campaign and one message per recipient, in one transaction. Rows with a problem are
+   * stored as `skipped` with the reason, so the report shows every recipient of the list.
+   */
+  async create(
+    campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy'>,
+    messages: readonly PlannedMessage[],
+    now: Date,
+  ): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const [row] = await trx('campaigns')
+        .insert({
+          name: campaign.name,
+          list_id: campaign.listId,
+          template: campaign.template,
+          kind: campaign.kind,
+          status: 'draft',
+          price_per_part: campaign.pricePerPart,
+          max_parts: campaign.maxParts,
+          created_by: campaign.createdBy,
+          created_at: now,
+        })
+        .returning('id');
+      const campaignId = row.id as number;
+      for (let i = 0; i < messages.length; i += insertChunk) {
+        await trx('messages').insert(
+          messages.slice(i, i + insertChunk).map((m) => ({
+            campaign_id: campaignId,
+            contact_id: m.contactId,
+            row_number: m.rowNumber,
+            phone: m.phone,
+            text: m.text,
+            parts: m.parts,
+            state: m.problem ? 'skipped' : 'waiting',
+            error: m.problem,
+            finished_at: m.problem ? now : null,
+          })),
+        );
+      }
+      return campaignId;
+    });
+  }
+
+  async get(id: number): Promise<CampaignRecord | null> {
+    const row = await this.knex('campaigns').where({ id }).first();
+    return row ? toCampaign(row) : null;
+  }
+
+  async all(limit = 200): Promise<CampaignRecord[]> {
+    const rows = await this.knex('campaigns').orderBy('id', 'desc').limit(limit);
+    return rows.map(toCampaign);
+  }
+
+  /**
+   * Moves the campaign from one of `from` to `to`. Returns false when its status was not one of
+   * `from` (someone else acted first): the caller reports that, nothing is half-done.
+   */
+  async transition(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: Date): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      const patch: Record<string, unknown> = { status: to };
+      if (to === 'running') patch.started_at = trx.raw('coalesce(started_at, ?)', [now]);
+      if (to === 'cancelled') patch.finished_at = now;
+      const updated = await trx('campaigns').where({ id }).whereIn('status', from).update(patch);
+      if (updated === 0) return false;
+      if (to === 'cancelled') {
+        await trx('messages')
+          .where({ campaign_id: id, state: 'waiting' })
+          .update({ state: 'skipped', error: 'Рассылка отменена', finished_at: now });
+      }
+      return true;
+    });
+  }
+
+  async counts(campaignId: number): Promise<StateCounts & { parts: number; sentParts: number }> {
+    const rows: Array<{ state: MessageState; n: number; parts: number }> = await this.knex('messages')
+      .where({ campaign_id: campaignId })
+      .groupBy('state')
+      .select('state', this.knex.raw('count(*)::int as n'), this.knex.raw('coalesce(sum(parts), 0)::int as parts'));
+    const counts = Object.fromEntries(messageStates.map((s) => [s, 0])) as StateCounts;
+    let parts = 0;
+    let sentParts = 0;
+    for (const r of rows) {
+      counts[r.state] = Number(r.n);
+      if (r.state !== 'skipped') parts += Number(r.parts);
+      if (r.state === 'sent' || r.state === 'delivered' || r.state === 'unknown' || r.state === 'failed') sentParts += Number(r.parts);
+    }
+    return { ...counts, parts, sentParts };
+  }
+
+  async messages(
+    campaignId: number,
+    options: { limit: number; offset: number; state?: MessageState | undefined; search?: string | undefined },
+  ): Promise<{ total: number; items: MessageRecord[] }> {
+    const base = this.knex('messages').where({ campaign_id: campaignId });
+    if (options.state) base.andWhere({ state: options.state });
+    if (options.search) {
+      const like = `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      base.andWhere((q) => q.whereILike('phone', like).orWhereILike('text', like));
+    }
+    const counted = await base.clone().count<{ total: number }[]>('* as total');
+    const rows = await base.orderBy('id').limit(options.limit).offset(options.offset);
+    return { total: Number(counted[0]?.total ?? 0), items: rows.map(toMessage) };
+  }
+}

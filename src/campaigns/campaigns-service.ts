@@ -1,0 +1,108 @@
+import { AppError } from '../errors.js';
+import { ru } from '../i18n/ru.js';
+import type { Clock } from '../clock.js';
+import type { ListsRepo } from '../lists/lists-repo.js';
+import type { SettingsRepo } from '../settings/settings-repo.js';
+import { templateProblem, unknownFields } from '../templates/render.js';
+import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
+import { planMessage, summarise, type PlanSummary, type PlannedMessage } from './campaign-plan.js';
+import type { CampaignRecord, CampaignsRepo } from './campaigns-repo.js';
+
+export interface CampaignDraft {
+  name: string;
+  listId: number;
+  template: string;
+  kind: CampaignKind;
+  createdBy: string | null;
+}
+
+export interface Preview {
+  summary: PlanSummary;
+  /** The first rows of the list, rendered. */
+  rows: PlannedMessage[];
+}
+
+export class CampaignsService {
+  /** Called after a change the dispatcher should see at once (a start or resume). */
+  onChange: () => void = () => {};
+
+  constructor(
+    private readonly repo: CampaignsRepo,
+    private readonly lists: ListsRepo,
+    private readonly settings: SettingsRepo,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Renders the template for the whole list; nothing is stored. */
+  async preview(listId: number, template: string, rowsShown = 10): Promise<Preview> {
+    const { messages } = await this.plan(listId, template);
+    const { pricePerPart } = await this.settings.get();
+    return { summary: summarise(messages, pricePerPart), rows: messages.slice(0, rowsShown) };
+  }
+
+  async create(draft: CampaignDraft): Promise<{ campaign: CampaignRecord; summary: PlanSummary }> {
+    const name = draft.name.trim();
+    if (!name) throw new AppError('VALIDATION', ru.campaigns.nameRequired, { field: 'name' });
+    if (name.length > 200) throw new AppError('VALIDATION', ru.campaigns.nameTooLong, { field: 'name' });
+    const settings = await this.settings.get();
+    const { messages } = await this.plan(draft.listId, draft.template);
+    const summary = summarise(messages, settings.pricePerPart);
+    const id = await this.repo.create(
+      {
+        name,
+        listId: draft.listId,
+        template: draft.template,
+        kind: draft.kind,
+        pricePerPart: settings.pricePerPart,
+        maxParts: settings.maxParts,
+        createdBy: draft.createdBy,
+      },
+      messages,
+      this.clock.now(),
+    );
+    return { campaign: (await this.repo.get(id))!, summary };
+  }
+
+  async get(id: number): Promise<CampaignRecord> {
+    const campaign = await this.repo.get(id);
+    if (!campaign) throw new AppError('NOT_FOUND', ru.campaigns.notFound);
+    return campaign;
+  }
+
+  all() {
+    return this.repo.all();
+  }
+
+  counts(id: number) {
+    return this.repo.counts(id);
+  }
+
+  messages(id: number, options: Parameters<CampaignsRepo['messages']>[1]) {
+    return this.repo.messages(id, options);
+  }
+
+  /** Start, pause, resume or cancel; a conflict (e.g. starting twice) is a clear error, not a no-op. */
+  async act(id: number, action: CampaignAction): Promise<CampaignRecord> {
+    const campaign = await this.get(id);
+    const to = nextStatus(campaign.status, action);
+    if (to === null) throw new AppError('CONFLICT', ru.campaigns.cannot(action, campaign.status));
+    const ok = await this.repo.transition(id, allowedFrom(action), to, this.clock.now());
+    if (!ok) throw new AppError('CONFLICT', ru.campaigns.changedMeanwhile);
+    this.onChange();
+    return this.get(id);
+  }
+
+  private async plan(listId: number, template: string): Promise<{ messages: PlannedMessage[] }> {
+    const list = await this.lists.get(listId);
+    if (!list) throw new AppError('NOT_FOUND', ru.listsService.notFound, { field: 'listId' });
+    const normalised = template.replace(/\r\n?/g, '\n');
+    if (!normalised.trim()) throw new AppError('VALIDATION', ru.campaigns.templateRequired, { field: 'template' });
+    const syntax = templateProblem(normalised);
+    if (syntax) throw new AppError('VALIDATION', syntax, { field: 'template' });
+    const unknown = unknownFields(normalised, list.columns);
+    if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, list.columns), { field: 'template' });
+    const { maxParts } = await this.settings.get();
+    const contacts = await this.lists.contacts(listId);
+    return { messages: contacts.map((c) => planMessage(normalised, c, maxParts)) };
+  }
+}

@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+import * as createUsers from '../../migrations/20261126000100_create-users.js';
+import * as createSettings from '../../migrations/20261126000200_create-settings.js';
+import * as createLists from '../../migrations/20261126000300_create-lists.js';
+import * as createCampaigns from '../../migrations/20261126000400_create-campaigns.js';
+import * as createMessages from '../../migrations/20261126000500_create-messages.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * A static list instead of knex's directory loader: the loader imports files by path, which
+ * breaks between tsx, tests and compiled output and renames migrations in the knex table.
+ * Append new migrations at the end; never edit one that has been released.
+ */
+const migrations: ReadonlyArray<[string, Migration]> = [
+  ['20261126000100_create-users', createUsers],
+  ['20261126000200_create-settings', createSettings],
+  ['20261126000300_create-lists', createLists],
+  ['20261126000400_create-campaigns', createCampaigns],
+  ['20261126000500_create-messages', createMessages],
+];
+
+const source: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
+}
+
+export async function rollbackAll(knex: Knex): Promise<void> {
+  await knex.migrate.rollback({ migrationSource: source }, true);
+}

@@ -1,0 +1,110 @@
+/**
+ * Every text a person sees, in one place, so that a second language is a second file.
+ * Sections belong to modules; keep keys stable (tests and pages refer to them).
+ */
+export const ru = {
+  lists: {
+    /** Why a phone cell was not taken (src/lists/phone.ts); shown with the row number. */
+    phoneRejected: {
+      empty: 'Номер не указан: ячейка с телефоном пустая.',
+      invalid: 'Это не номер мобильного телефона: проверьте цифры. Нужно 11 цифр, например 8 912 345-67-89 или +7 912 345-67-89.',
+      truncated:
+        'Excel сократил номер до вида «7,91235E+11», и последние цифры потерялись. Задайте для колонки с телефонами формат «Текстовый» или «Числовой» без знаков после запятой, впишите номера заново и загрузите файл ещё раз.',
+      several: 'В одной ячейке несколько номеров. Оставьте в ячейке один номер, а другой перенесите в отдельную строку.',
+      landline: 'Это городской (стационарный) номер: SMS на него не придёт. Нужен мобильный номер, например +7 912 345-67-89.',
+      'not-mobile': 'Это не мобильный номер (например, 8-800 или платная линия): SMS на него не отправить.',
+      foreign:
+        'Номер не российский (например, +7 7… — это Казахстан). Рассылка идёт только на мобильные номера России: +7 9…',
+    },
+    /** Problems with an uploaded file (src/lists/sheet.ts). */
+    sheet: {
+      unsupportedType: (fileName: string) =>
+        `Файл «${fileName}» не подходит. Загрузите таблицу Excel (.xlsx или .xls), OpenDocument (.ods) или CSV (.csv).`,
+      emptyFile: 'Файл пустой: в нём нет ни одной заполненной ячейки. Проверьте, тот ли файл выбран.',
+      noHeader:
+        'В первой строке файла должны быть названия колонок (например: Телефон, Имя, Заказ), а там сразу данные. Вставьте сверху строку с названиями колонок и загрузите файл снова.',
+      noRows: 'В файле есть только строка с названиями колонок, а строк с данными нет. Заполните таблицу и загрузите файл снова.',
+      unreadable: (fileName: string) =>
+        `Не удалось прочитать файл «${fileName}»: он повреждён или это не таблица. Откройте его в Excel, сохраните заново как «Книга Excel (.xlsx)» и загрузите ещё раз.`,
+      encrypted: (fileName: string) =>
+        `Файл «${fileName}» защищён паролем. Снимите пароль в Excel (Файл → Сведения → Защитить книгу), сохраните файл и загрузите его снова.`,
+      tooManyRows: (limit: number) =>
+        `В файле больше ${limit.toLocaleString('ru-RU')} строк с данными — это слишком много для одной загрузки. Разделите файл на несколько частей и загрузите их по очереди.`,
+      /** Name given to a column whose header cell is empty; `n` counts from 1 as in Excel. */
+      unnamedColumn: (n: number) => `Столбец ${n}`,
+      /** Suffix that tells apart columns with the same header. */
+      duplicateColumn: (name: string, n: number) => `${name} (${n})`,
+      unknownColumn: (column: string, columns: readonly string[]) =>
+        `В файле нет колонки «${column}». Выберите одну из колонок: ${columns.map((c) => `«${c}»`).join(', ')}.`,
+    },
+  },
+  templates: {
+    /** Template syntax errors (src/templates/render.ts); `field` is the piece of text at fault. */
+    syntax: {
+      unclosed: (field: string) =>
+        `Поле «${field}» не закрыто. Поле пишется в двойных фигурных скобках с обеих сторон, например {{Имя}}: допишите «}}» после названия колонки.`,
+      empty: 'В тексте есть пустое поле «{{}}». Впишите между скобками название колонки, например {{Имя}}, или удалите скобки.',
+      strayClose: (fragment: string) =>
+        `Лишние закрывающие скобки «}}» в «${fragment}». Поле пишется так: {{Имя}} — две скобки до названия колонки и две после.`,
+      braceInName: (field: string) =>
+        `В поле «${field}» лишняя фигурная скобка. Поле пишется так: {{Имя}} — ровно две скобки с каждой стороны.`,
+      newlineInName: (field: string) =>
+        `Поле «${field}» не закрыто до конца строки. Допишите «}}» сразу после названия колонки, например {{Имя}}.`,
+    },
+    /** Length problems (src/templates/segments.ts). */
+    segments: {
+      tooManyParts: (parts: number, max: number) =>
+        `Сообщение займёт ${parts} SMS, а можно не больше ${max}. Сократите текст или значения полей.`,
+      exactly160:
+        'В тексте ровно 160 латинских знаков: модем разобьёт его на 2 SMS, и первая часть может не уйти. Уберите один знак — тогда сообщение уйдёт одной SMS.',
+    },
+  },
+  listsService: {
+    notFound: 'Список не найден. Возможно, его удалили.',
+    defaultName: 'Список',
+    noPhoneColumn: (columns: readonly string[]) =>
+      `Не удалось понять, в какой колонке телефоны. Выберите колонку с номерами. Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
+    unknownPhoneColumn: (column: string, columns: readonly string[]) =>
+      `В файле нет колонки «${column}». Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
+  },
+  campaigns: {
+    notFound: 'Рассылка не найдена.',
+    nameRequired: 'Укажите название рассылки.',
+    nameTooLong: 'Название рассылки слишком длинное (больше 200 символов).',
+    templateRequired: 'Напишите текст сообщения.',
+    emptyText: 'Текст сообщения для этой строки пустой.',
+    missingFields: (fields: readonly string[]) =>
+      `Пустое поле ${fields.map((f) => `«${f}»`).join(', ')}: заполните его в файле или уберите из текста.`,
+    tooManyParts: (parts: number, max: number) =>
+      `Текст занимает ${parts} SMS, а можно не больше ${max}: сократите текст.`,
+    unknownFields: (fields: readonly string[], columns: readonly string[]) =>
+      `В списке нет ${fields.length > 1 ? 'колонок' : 'колонки'} ${fields.map((f) => `{{${f}}}`).join(', ')}. Можно использовать: ${columns.map((c) => `{{${c}}}`).join(', ')}.`,
+    cannot: (action: 'start' | 'pause' | 'resume' | 'cancel', status: string) =>
+      `Нельзя ${actionWords[action]} рассылку в состоянии «${campaignStatusWords[status] ?? status}».`,
+    changedMeanwhile: 'Состояние рассылки только что изменилось. Обновите страницу и попробуйте ещё раз.',
+  },
+  common: {
+  },
+} as const;
+
+const actionWords = { start: 'запустить', pause: 'приостановить', resume: 'продолжить', cancel: 'отменить' } as const;
+
+/** Campaign statuses as staff read them. */
+export const campaignStatusWords: Record<string, string> = {
+  draft: 'черновик',
+  running: 'идёт отправка',
+  paused: 'на паузе',
+  finished: 'завершена',
+  cancelled: 'отменена',
+};
+
+/** Message states as staff read them. */
+export const messageStateWords: Record<string, string> = {
+  waiting: 'в очереди',
+  sending: 'отправляется',
+  sent: 'отправлено',
+  delivered: 'доставлено',
+  failed: 'ошибка',
+  skipped: 'пропущено',
+  unknown: 'неизвестно',
+};

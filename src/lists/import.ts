@@ -1,0 +1,119 @@
+import { ru } from '../i18n/ru.js';
+import { normalisePhone, phoneRejectionText, type PhoneRejection } from './phone.js';
+import { SheetError, type SheetData } from './sheet.js';
+
+/** One recipient taken from the file. `fields` holds every column by header, the phone's original text included. */
+export interface ImportedContact {
+  /** Spreadsheet row number (as Excel shows it). */
+  rowNumber: number;
+  /** E.164, `+7XXXXXXXXXX`. */
+  phone: string;
+  fields: Record<string, string>;
+}
+
+/** A row not taken, with the cell's text and the Russian reason (what is wrong, what to do). */
+export interface RejectedRow {
+  row: number;
+  value: string;
+  reason: string;
+  /** Machine-readable reason, for counting by kind. */
+  code: PhoneRejection;
+}
+
+/** A row whose number already appeared at `firstRow`; it was merged into that first row. */
+export interface DuplicateRow {
+  row: number;
+  phone: string;
+  firstRow: number;
+}
+
+/** What an import makes of a sheet: rows taken, rejected, and merged as duplicates. */
+export interface ImportResult {
+  contacts: ImportedContact[];
+  rejected: RejectedRow[];
+  duplicates: DuplicateRow[];
+}
+
+// Header words for a phone column, on fieldKey-like lowercased names. "Номер" alone is weaker:
+// "Номер заказа" / "Номер договора" are not phones, so those need the content to agree.
+// (JS \b knows only ASCII letters, hence the explicit look-arounds for Cyrillic words.)
+const STRONG_HEADER = /телефон|(?<![а-я])тел(?![а-я])|phone|mobile|(?<![а-я])моб|сотов|msisdn|whatsapp|вацап|ватсап/u;
+const WEAK_HEADER = /номер|number|^no\b|^№/u;
+const NOT_PHONE_HEADER = /заказ|договор|сч[её]т|накладн|документ|паспорт|карт|order|invoice|\bid\b|(?<![а-я])инн|снилс|индекс/u;
+// Enough rows to judge a column, cheap even on 200k-row files.
+const SAMPLE_ROWS = 500;
+const MIN_CONTENT_SHARE = 0.5;
+
+/**
+ * Guesses the column holding phone numbers, or null when nothing looks like one.
+ * A header that says phone (Телефон, Тел., Моб., Phone, Mobile…) wins, the best-filled one if there
+ * are several. Otherwise a header saying "номер" counts only if its values are mostly mobile
+ * numbers; failing that, the column where most values normalise to mobile numbers (at least half).
+ */
+export function detectPhoneColumn(sheet: SheetData): string | null {
+  const sample = sheet.rows.slice(0, SAMPLE_ROWS);
+  const shareOf = (index: number): number => {
+    let filled = 0;
+    let mobile = 0;
+    for (const row of sample) {
+      const value = row[index] ?? '';
+      if (value === '') continue;
+      filled++;
+      if (normalisePhone(value).ok) mobile++;
+    }
+    return filled === 0 ? 0 : mobile / filled;
+  };
+
+  const scored = sheet.columns.map((column, index) => {
+    const header = column.toLocaleLowerCase('ru-RU').replaceAll('ё', 'е');
+    const strong = STRONG_HEADER.test(header);
+    const weak = !strong && WEAK_HEADER.test(header) && !NOT_PHONE_HEADER.test(header);
+    return { column, index, strong, weak, share: -1 };
+  });
+  const share = (s: (typeof scored)[number]) => (s.share >= 0 ? s.share : (s.share = shareOf(s.index)));
+  const best = (list: typeof scored) => list.reduce<(typeof scored)[number] | null>((a, b) => (a === null || share(b) > share(a) ? b : a), null);
+
+  const strong = best(scored.filter((s) => s.strong));
+  if (strong) return strong.column;
+  const weak = best(scored.filter((s) => s.weak && share(s) >= MIN_CONTENT_SHARE));
+  if (weak) return weak.column;
+  const any = best(scored);
+  return any && share(any) >= MIN_CONTENT_SHARE ? any.column : null;
+}
+
+/**
+ * Normalises the phone column of every row and merges duplicates.
+ * Rows whose number is empty or not a Russian mobile go to `rejected` with a Russian reason; a
+ * number seen before goes to `duplicates` and the first row (with its fields) is kept.
+ * @throws SheetError if `phoneColumn` is not one of the sheet's columns.
+ */
+export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult {
+  const phoneIndex = sheet.columns.indexOf(phoneColumn);
+  if (phoneIndex < 0) throw new SheetError('unknown-column', ru.lists.sheet.unknownColumn(phoneColumn, sheet.columns));
+
+  const contacts: ImportedContact[] = [];
+  const rejected: RejectedRow[] = [];
+  const duplicates: DuplicateRow[] = [];
+  const firstRowOf = new Map<string, number>();
+
+  for (let i = 0; i < sheet.rows.length; i++) {
+    const row = sheet.rows[i]!;
+    const rowNumber = sheet.rowNumbers?.[i] ?? i + 2;
+    const value = row[phoneIndex] ?? '';
+    const result = normalisePhone(value);
+    if (!result.ok) {
+      rejected.push({ row: rowNumber, value, reason: phoneRejectionText(result.reason), code: result.reason });
+      continue;
+    }
+    const firstRow = firstRowOf.get(result.phone);
+    if (firstRow !== undefined) {
+      duplicates.push({ row: rowNumber, phone: result.phone, firstRow });
+      continue;
+    }
+    firstRowOf.set(result.phone, rowNumber);
+    // Object.fromEntries defines own properties, so a column named "__proto__" stays a column.
+    const fields = Object.fromEntries(sheet.columns.map((column, c) => [column, row[c] ?? ''])) as Record<string, string>;
+    contacts.push({ rowNumber, phone: result.phone, fields });
+  }
+  return { contacts, rejected, duplicates };
+}

@@ -1,0 +1,101 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { ru } from '../i18n/ru.js';
+
+/**
+ * Why a cell was not taken as a number to send to. Stable codes: the import report counts them and
+ * the Russian text comes from {@link phoneRejectionText}.
+ * - `empty`: nothing in the cell.
+ * - `invalid`: not a phone number (too few/many digits, letters, a code that does not exist).
+ * - `truncated`: Excel's scientific form (`7,91235E+11`): the digits are lost and cannot be recovered.
+ * - `several`: more than one number in one cell.
+ * - `landline`: a Russian fixed line (SMS does not reach it); a number with an extension counts here too.
+ * - `not-mobile`: a valid Russian number of another kind (8-800 toll-free, premium, VoIP…).
+ * - `foreign`: a valid number outside Russia, including Kazakhstan, which shares +7 (+7 7xx).
+ */
+export type PhoneRejection = 'empty' | 'invalid' | 'truncated' | 'several' | 'landline' | 'not-mobile' | 'foreign';
+
+/** Result of {@link normalisePhone}: an E.164 Russian mobile number, or the reason it was refused. */
+export type PhoneResult = { ok: true; phone: string } | { ok: false; reason: PhoneRejection };
+
+/** The Russian text for a rejection code: what is wrong and what to do about it. */
+export function phoneRejectionText(reason: PhoneRejection): string {
+  return ru.lists.phoneRejected[reason];
+}
+
+// Separators people and exports put inside numbers. Removing them before the library sees the text
+// lets us recognise the plain-digits forms cheaply and keeps the library from reading "8.912" as text.
+const SEPARATORS = /[\s\u00a0\u2007\u202f\-‐‑‒–—―.()[\]/\\_'"`]/g;
+// Excel shows long numbers in General format as "7,91235E+11" and CSV exports keep that text.
+const SCIENTIFIC = /^([+-]?)(\d+)(?:[.,](\d*))?[eE]\+?(\d{1,2})$/;
+// Two phone-length digit runs in one cell ("8 912 …, 8 913 …").
+const SEVERAL = /\d[\d\s\u00a0()-]{8,}\d\s*[,;/|\n]+\s*\+?\d[\d\s\u00a0()-]{8,}\d/;
+
+/**
+ * Turns whatever a spreadsheet cell holds into an E.164 Russian mobile number (`+79123456789`).
+ *
+ * Accepts the forms staff really have: `8 (912) 345-67-89`, `+7 912 345 67 89`, `7912…`, `912…`
+ * (10 digits), JS numbers from Excel cells (79123456789, 9123456789, also `79123456789.0` text),
+ * and scientific text when it still carries every digit (`8.9123456789E10`). Only mobile numbers
+ * pass: the library's MOBILE, or FIXED_LINE_OR_MOBILE where its metadata cannot tell (none for RU
+ * today, but that is the library's call, not ours). Uses `libphonenumber-js/max` because the
+ * default metadata has no number types (stack notes §9), and checks `isValid()` and country RU
+ * because invalid input still yields an E.164 string and +7 7xx is Kazakhstan.
+ */
+export function normalisePhone(raw: unknown): PhoneResult {
+  const text = cellText(raw);
+  if (text === null) return { ok: false, reason: 'invalid' };
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, reason: 'empty' };
+
+  let compact = trimmed.replace(SEPARATORS, '');
+  // Excel numbers written out as text by some exports ("79123456789.0", "9123456789,00").
+  const decimal = /^(\+?\d+)[.,]0+$/.exec(trimmed.replace(/[\s\u00a0]/g, ''));
+  if (decimal?.[1]) compact = decimal[1];
+
+  const sci = SCIENTIFIC.exec(trimmed.replace(/[\s\u00a0]/g, ''));
+  if (sci) {
+    const expanded = expandScientific(sci);
+    if (expanded === null) return { ok: false, reason: 'truncated' };
+    compact = expanded;
+  }
+
+  if (SEVERAL.test(trimmed)) return { ok: false, reason: 'several' };
+  if (!/\d/.test(compact)) return { ok: false, reason: 'invalid' };
+
+  const parsed = parsePhoneNumberFromString(compact, 'RU');
+  if (!parsed) return { ok: false, reason: 'invalid' };
+  if (!parsed.isValid()) return { ok: false, reason: 'invalid' };
+  if (parsed.country !== 'RU') return { ok: false, reason: 'foreign' };
+  const type = parsed.getType();
+  if (type === 'FIXED_LINE') return { ok: false, reason: 'landline' };
+  if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false, reason: 'not-mobile' };
+  // "доб. 12" only makes sense for an office switchboard, never for a mobile to text.
+  if (parsed.ext) return { ok: false, reason: 'landline' };
+  return { ok: true, phone: parsed.number };
+}
+
+/** A cell value as text, or null for values that cannot be a phone (objects, NaN, fractions). */
+function cellText(raw: unknown): string | null {
+  if (raw === null || raw === undefined) return '';
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw) || !Number.isInteger(raw) || raw < 0) return null;
+    // Integers up to 2^53 print exactly; toFixed avoids the exponent String() uses from 1e21.
+    return raw.toFixed(0);
+  }
+  if (typeof raw === 'bigint') return raw.toString();
+  return null;
+}
+
+/**
+ * Expands "8.9123456789E10" to its digits when the text still holds all of them; returns null when
+ * Excel has rounded them away ("7,91235E+11" has 6 significant digits, a phone needs 10 or 11).
+ */
+function expandScientific(match: RegExpExecArray): string | null {
+  const whole = match[2] ?? '';
+  const fraction = (match[3] ?? '').replace(/0+$/, '');
+  const exponent = Number(match[4]);
+  const significant = (whole + fraction).replace(/^0+/, '');
+  if (significant.length < 10 || fraction.length > exponent) return null;
+  return (match[1] === '+' ? '+' : '') + whole + fraction + '0'.repeat(exponent - fraction.length);
+}

@@ -1,0 +1,169 @@
+/**
+ * chan_dongle's AMI messages → simcast's domain (pure).
+ *
+ * Input is an {@link AmiMessage} (lower-case keys, as frame.ts and connection.ts produce).
+ * Every event field is untrusted text (values arrive unescaped; an alphanumeric SMS sender can
+ * contain anything), so nothing here interprets values beyond what the domain needs.
+ */
+import type { AmiMessage } from './frame.js';
+import type { GatewayEvent, ModemInfo, SubmitResult } from '../sms-gateway.js';
+
+/** Which chan_dongle is installed (doc §2.1). Only `current` has Payload + DongleReport. */
+export type DongleGeneration = 'classic' | 'current';
+
+/** Lower-case event name of a message, or null for responses. */
+export function eventName(msg: AmiMessage): string | null {
+  const name = msg.event;
+  return name === undefined ? null : name.toLowerCase();
+}
+
+/**
+ * Maps an unsolicited event to a {@link GatewayEvent}, or null if simcast doesn't care.
+ * - DongleReport → `report` (messageId = Payload; Type 0 sent/refused, 1 delivery, 2 expired).
+ *   A report with an empty Payload (CLI / dialplan sends, or someone else's AMI client) is
+ *   ignored: it can't be ours, every submit carries our messageId.
+ * - DongleStatus → `modem-status`.
+ * - DongleNewSMSBase64 → `inbound-sms`. DongleNewSMS is IGNORED on purpose: it is the lossy
+ *   duplicate of the same SMS (split on CR/LF, empty lines dropped); handling both would double
+ *   every inbound message (a STOP counted twice is harmless, a reply shown twice is not).
+ */
+export function toGatewayEvent(msg: AmiMessage): GatewayEvent | null {
+  switch (eventName(msg)) {
+    case 'donglereport':
+      return toReport(msg);
+    case 'donglestatus': {
+      const device = msg.device ?? '';
+      const status = msg.status ?? '';
+      if (device === '' || status === '') return null;
+      return { type: 'modem-status', device, status };
+    }
+    case 'donglenewsmsbase64':
+      return toInboundSms(msg);
+    default:
+      return null;
+  }
+}
+
+function toReport(msg: AmiMessage): GatewayEvent | null {
+  const messageId = msg.payload ?? '';
+  if (messageId === '') return null;
+  const type = Number(msg.type);
+  if (type !== 0 && type !== 1 && type !== 2) return null;
+  const detail = [
+    msg.report ? `report=${msg.report}` : '',
+    msg.scts ? `scts=${msg.scts}` : '',
+    msg.dt ? `dt=${msg.dt}` : '',
+  ].filter(Boolean).join(' ');
+  return {
+    type: 'report',
+    messageId,
+    // For Type 2 this is whichever modem purged the row, not necessarily the sender (§2.5).
+    device: msg.device ?? '',
+    success: msg.success === '1',
+    reportType: type,
+    detail,
+  };
+}
+
+function toInboundSms(msg: AmiMessage): GatewayEvent | null {
+  const device = msg.device ?? '';
+  const from = msg.from ?? '';
+  const text = decodeBase64Utf8(msg.message ?? '');
+  if (device === '' || text === null) return null;
+  return { type: 'inbound-sms', device, from, text };
+}
+
+/** Strict base64 → UTF-8; null if it isn't base64 (Buffer.from would silently skip junk). */
+export function decodeBase64Utf8(b64: string): string | null {
+  const clean = b64.trim();
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return null;
+  return new TextDecoder('utf-8').decode(Buffer.from(clean, 'base64'));
+}
+
+/**
+ * chan_dongle `State` values in which the device can't send (doc §2.4, "Sendable device").
+ */
+const DEAD_STATES = new Set(['stopped', 'not connected', 'not initialized', 'gsm not registered']);
+
+/** True if a device in this State / GSMRegistrationStatus can take an SMS now. */
+export function isSendable(state: string, registration: string): boolean {
+  return !DEAD_STATES.has(state.trim().toLowerCase()) && registration.trim().startsWith('Registered');
+}
+
+function orNull(value: string | undefined, ...placeholders: string[]): string | null {
+  if (value === undefined) return null;
+  const v = value.trim();
+  if (v === '' || placeholders.includes(v)) return null;
+  return v;
+}
+
+/** Maps one `DongleDeviceEntry` list item to {@link ModemInfo}; null if it has no Device. */
+export function toModemInfo(msg: AmiMessage): ModemInfo | null {
+  const device = msg.device ?? '';
+  if (device === '') return null;
+  const state = msg.state ?? '';
+  const registration = msg.gsmregistrationstatus ?? '';
+  const queue = Number.parseInt(msg.tasksinqueue ?? '0', 10);
+  return {
+    device,
+    imsi: orNull(msg.imsistate),
+    imei: orNull(msg.imeistate),
+    state,
+    registration,
+    signal: orNull(msg.rssi),
+    // chan_dongle prints "NONE" when no operator is known.
+    operator: orNull(msg.providername, 'NONE'),
+    queue: Number.isFinite(queue) ? queue : 0,
+    ready: isSendable(state, registration),
+  };
+}
+
+/**
+ * Reasons in `Response: Error` to DongleSendSMS that blame the MESSAGE: the same message would
+ * fail on any modem, so retrying is pointless. Everything else (device disconnected/not found/
+ * disabled, queue or SMSDB error, permission or module problems, unknown texts) blames the
+ * device or the PBX: nothing was queued — Response: Error guarantees that — so a retry (on this
+ * or another modem, later) can't create a duplicate and may succeed.
+ */
+const MESSAGE_FAULTS = [
+  'invalid phone number',
+  'cannot parse utf-8',
+  'input too large',
+  'number not specified',
+  'message not specified',
+];
+
+/** Strips chan_dongle's `[device] ` prefix from an error/ack message. */
+export function stripDevicePrefix(message: string): string {
+  return message.replace(/^\[[^\]]*\]\s*/, '');
+}
+
+/** True if a DongleSendSMS error reason is worth retrying (see {@link MESSAGE_FAULTS}). */
+export function isRetryableSendError(reason: string): boolean {
+  const r = stripDevicePrefix(reason).toLowerCase();
+  return !MESSAGE_FAULTS.some((fault) => r.startsWith(fault));
+}
+
+/**
+ * Maps the response to DongleSendSMS to a {@link SubmitResult}.
+ * `Response: Success` means only "queued in chan_dongle's RAM"; the outcome comes as DongleReport.
+ */
+export function toSubmitResult(response: AmiMessage): SubmitResult {
+  const kind = (response.response ?? '').toLowerCase();
+  const message = response.message ?? '';
+  if (kind === 'success') return { kind: 'queued' };
+  const reason = message === '' ? `AMI ${response.response ?? 'no response'}` : message;
+  return { kind: 'refused', retryable: isRetryableSendError(reason), reason };
+}
+
+/**
+ * Detects the chan_dongle generation from a DongleSendSMS ack (an `ID:` header: classic) or a
+ * DongleDeviceEntry (an `SMSPDU:` field: classic). Returns null if the message doesn't tell.
+ */
+export function detectGeneration(msg: AmiMessage): DongleGeneration | null {
+  if (eventName(msg) === 'dongledeviceentry') return 'smspdu' in msg ? 'classic' : 'current';
+  if ((msg.response ?? '').toLowerCase() === 'success' && /SMS queued for send/i.test(msg.message ?? '')) {
+    return 'id' in msg ? 'classic' : 'current';
+  }
+  return null;
+}

@@ -1,0 +1,66 @@
+/**
+ * The port between simcast and whatever actually sends SMS. The dispatcher sees only this;
+ * the chan_dongle-over-AMI adapter (ami/dongle-gateway.ts) is one implementation.
+ */
+
+/** One modem as chan_dongle reports it (DongleShowDevices / DongleDeviceEntry). */
+export interface ModemInfo {
+  /** dongle.conf section name, e.g. "dongle0": what DongleSendSMS's Device takes. */
+  device: string;
+  imsi: string | null;
+  imei: string | null;
+  /** chan_dongle's State: "Free", "Not connected", "GSM not registered", "SMS", … */
+  state: string;
+  /** GSMRegistrationStatus, e.g. "Registered, home network". */
+  registration: string;
+  /** RSSI as reported, e.g. "20, -73 dBm". */
+  signal: string | null;
+  operator: string | null;
+  /** TasksInQueue: chan_dongle's in-RAM queue length for this device. */
+  queue: number;
+  /** Sendable: State is not one of the dead states and registration starts with "Registered". */
+  ready: boolean;
+}
+
+export interface SubmitRequest {
+  /** Our message id; travels as Payload and comes back in DongleReport. */
+  messageId: string;
+  device: string;
+  /** E.164, "+7XXXXXXXXXX". */
+  to: string;
+  /** Plain text as the recipient should read it (the adapter escapes it for chan_dongle). */
+  text: string;
+}
+
+/**
+ * What became of a submit:
+ * - `queued`: chan_dongle acknowledged ("SMS queued for send"); the outcome arrives as a report.
+ * - `refused`: chan_dongle answered Response: Error, so nothing was queued and nothing can reach
+ *   the phone. `retryable` is true when the cause is the device (disconnected, queue error),
+ *   false when it is the message (invalid number, bad text).
+ * - `uncertain`: we cannot know whether chan_dongle queued it (timeout, connection lost after
+ *   the action was written). Never resend such a message automatically.
+ */
+export type SubmitResult =
+  | { kind: 'queued' }
+  | { kind: 'refused'; retryable: boolean; reason: string }
+  | { kind: 'uncertain'; reason: string };
+
+export type GatewayEvent =
+  /** DongleReport: Type 0 = sent (Success 1) or refused by the modem (Success 0),
+   *  Type 1 = delivery report, Type 2 = expired without a final result. */
+  | { type: 'report'; messageId: string; device: string; success: boolean; reportType: 0 | 1 | 2; detail: string }
+  | { type: 'modem-status'; device: string; status: string }
+  | { type: 'inbound-sms'; device: string; from: string; text: string }
+  | { type: 'connected' }
+  | { type: 'disconnected'; reason: string };
+
+export interface SmsGateway {
+  submit(request: SubmitRequest): Promise<SubmitResult>;
+  /** Current modems; rejects when the gateway is not connected. */
+  listModems(): Promise<ModemInfo[]>;
+  isConnected(): boolean;
+  /** Subscribe to events; returns the unsubscribe function. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void;
+  close(): Promise<void>;
+}

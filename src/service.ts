@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { TokensRepo } from './auth/tokens.js';
+import { UsersRepo } from './auth/users-repo.js';
+import { CampaignsRepo } from './campaigns/campaigns-repo.js';
+import { CampaignsService } from './campaigns/campaigns-service.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { openEmbedded, openPostgres, type Database } from './db/knex.js';
+import { migrateLatest } from './db/migrations.js';
+import { DispatchRepo } from './dispatcher/dispatch-repo.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import { ListsRepo } from './lists/lists-repo.js';
+import { ListsService } from './lists/lists-service.js';
+import type { Logger } from './logger.js';
+import { DongleGateway } from './modems/ami/dongle-gateway.js';
+import { SettingsRepo } from './settings/settings-repo.js';
+import { AmiSimulator } from './simulator/ami-simulator.js';
+import { createApp } from './web/app.js';
+
+export function openDatabase(config: Config): Database {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.dataDir);
+}
+
+export interface RunningService {
+  url: string;
+  db: Database;
+  dispatcher: Dispatcher;
+  gateway: DongleGateway;
+  simulator: AmiSimulator | null;
+  close(): Promise<void>;
+}
+
+/** The modems the built-in simulator pretends to have, so a newcomer can try the whole flow. */
+const simulatedModems = [
+  { device: 'dongle0', imsi: '250990000000001', imei: '359999000000001', operator: 'Имитатор' },
+  { device: 'dongle1', imsi: '250990000000002', imei: '359999000000002', operator: 'Имитатор' },
+];
+
+/**
+ * Wires everything and listens: database (migrated), AMI gateway (or the built-in simulator
+ * when no AMI is configured), dispatcher loop, web server. `close()` stops them in reverse.
+ */
+export async function startService(config: Config, log: Logger, clock: Clock = systemClock, db = openDatabase(config)): Promise<RunningService> {
+  const applied = await migrateLatest(db.knex);
+  if (applied.length) log.info({ event: 'db.migrated', applied }, `applied ${applied.length} migration(s)`);
+
+  let simulator: AmiSimulator | null = null;
+  let ami = config.ami;
+  if (!ami) {
+    simulator = await AmiSimulator.start({ username: 'simcast', secret: 'simcast', modems: simulatedModems, delayPerPartMs: 1500 });
+    ami = { host: '127.0.0.1', port: simulator.port, username: 'simcast', secret: 'simcast' };
+    log.warn({ event: 'simulator.started', port: simulator.port }, 'no AMI configured: using the built-in chan_dongle simulator, nothing is really sent');
+  }
+  const gateway = new DongleGateway({ ...ami, log: log.child({ component: 'ami' }) });
+  gateway.start();
+
+  const settings = new SettingsRepo(db.knex);
+  const sessionSecret = config.sessionSecret ?? (await settings.secret('session', () => randomBytes(32).toString('base64url')));
+  const listsRepo = new ListsRepo(db.knex);
+  const campaigns = new CampaignsService(new CampaignsRepo(db.knex), listsRepo, settings, clock);
+  const dispatcher = new Dispatcher({
+    repo: new DispatchRepo(db.knex, config.instanceId),
+    gateway,
+    clock,
+    log,
+    settings: () => settings.get(),
+  });
+  campaigns.onChange = () => dispatcher.notify();
+
+  const app = createApp({
+    knex: db.knex,
+    clock,
+    log,
+    users: new UsersRepo(db.knex),
+    tokens: new TokensRepo(db.knex),
+    lists: new ListsService(listsRepo, clock),
+    campaigns,
+    settings,
+    gateway,
+    dispatcher,
+    simulated: simulator !== null,
+    sessionSecret,
+    cookieSecure: config.cookieSecure,
+  });
+
+  const stop = new AbortController();
+  const loop = dispatcher.run(stop.signal);
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ event: 'web.listening', url }, `simcast listening on ${url}`);
+
+  return {
+    url,
+    db,
+    dispatcher,
+    gateway,
+    simulator,
+    async close() {
+      stop.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await loop;
+      await gateway.close();
+      await simulator?.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,652 @@
+/**
+ * A chan_dongle-over-AMI simulator: a REAL TCP server (node:net) that speaks AMI as strictly as
+ * Asterisk 18 + wdoekes chan_dongle does in shared/fixtures/ami/*.txt.
+ *
+ * It deliberately does NOT reuse src/modems/ami/frame.ts or ami-values.ts: it has its own line
+ * reader, header lookup and C unescaping, so a bug in the client-side code can't be mirrored here
+ * and hide. Strictness that matters for simcast's safety:
+ * - CRLF and bare LF both end a line (so an injected LF really does start a new header/action);
+ * - a line whose end isn't within Asterisk's 1024-byte input buffer is discarded and the action is
+ *   NOT executed (`Failed to parse message: line too long`);
+ * - everything but Login/Logoff/Challenge gets `Permission denied` before login;
+ * - a wrong secret gets `Authentication failed` after a delay, then the socket is closed.
+ *
+ * Control API (for tests and `npm run simulator`): {@link AmiSimulator.start}, per-device
+ * {@link AmiSimulator.setMode} / {@link AmiSimulator.setDelay}, {@link AmiSimulator.failNumbers},
+ * {@link AmiSimulator.injectIncomingSms}, {@link AmiSimulator.dropConnections},
+ * {@link AmiSimulator.refuseLoginsFor}, the records {@link AmiSimulator.sent} and
+ * {@link AmiSimulator.received}, and {@link AmiSimulator.close}.
+ */
+import net from 'node:net';
+
+/**
+ * What a simulated modem does with the next SMS:
+ * - `ok`: transmits it (delay per part), then `DongleReport` Success 1 (Type 0, or only Type 1
+ *   later when `Report: yes`);
+ * - `fail`: the modem refuses it (+CMS ERROR) → `DongleReport` Success 0 Type 0;
+ * - `hang`: the modem never answers: no report ever; after `atTimeoutMs` chan_dongle drops the
+ *   device (DongleStatus Free, Disconnect; queue flushed SILENTLY), and it comes back after
+ *   `reconnectAfterMs` (Connect, Register, Initialize) healthy, in mode `ok` — as in
+ *   chan-dongle-hang.txt;
+ * - `disconnected`: the device is gone: sends get `[dev] Device disconnected`, State
+ *   `Not connected`. Setting another mode brings it back (Connect, Register, Initialize).
+ */
+export type SimModemMode = 'ok' | 'fail' | 'hang' | 'disconnected';
+
+/** A simulated modem (one dongle.conf section). */
+export interface SimModemOptions {
+  /** dongle.conf section name, e.g. "dongle0". */
+  device: string;
+  imsi: string;
+  imei?: string;
+  operator?: string;
+  /** The SIM's own number (SubscriberNumber). */
+  subscriberNumber?: string;
+  /** Milliseconds the modem needs per SMS part. Default: the simulator's `delayPerPartMs`. */
+  delayPerPartMs?: number;
+  mode?: SimModemMode;
+}
+
+/** Options for {@link AmiSimulator.start}. */
+export interface AmiSimulatorOptions {
+  modems: SimModemOptions[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a random free port; read it from `.port`). */
+  port?: number;
+  /** Default "simcast". */
+  username?: string;
+  /** Default "simcast". */
+  secret?: string;
+  /** Asterisk waits 1 s before answering a failed login. Default 1000; use ~20 in tests. */
+  authFailDelayMs?: number;
+  /** Default per-part transmit time. Default 50. */
+  delayPerPartMs?: number;
+  /** Extra time before a Type 1 delivery report (`Report: yes`). Default 50. */
+  deliveryReportDelayMs?: number;
+  /** chan_dongle's AT timeout before a hung modem is dropped (40 s for real). Default 40000. */
+  atTimeoutMs?: number;
+  /** How long a dropped (hung) modem stays away before rediscovery. Default 14000. */
+  reconnectAfterMs?: number;
+  /** Optional line logger (the standalone runner prints; tests stay quiet). */
+  log?: (line: string) => void;
+}
+
+/** What became of an SMS the modem worked on. */
+export type SimSmsOutcome = 'sent' | 'failed' | 'hung';
+
+/** One SMS the simulated modem worked on (transmitted, refused, or hung on). */
+export interface SimSentSms {
+  device: string;
+  number: string;
+  /** The text as the recipient would read it (after chan_dongle's unescaping). */
+  text: string;
+  payload: string;
+  parts: number;
+  at: Date;
+  outcome: SimSmsOutcome;
+}
+
+/** One action the server received and parsed (whatever happened to it). */
+export interface SimReceivedAction {
+  /** The `Action` header as sent ('' if missing). */
+  action: string;
+  /** Headers, lower-case keys, first occurrence wins; values as Asterisk would see them. */
+  headers: Record<string, string>;
+  /** False when the action was not executed (line too long, too many lines). */
+  executed: boolean;
+}
+
+interface Job {
+  number: string;
+  text: string;
+  payload: string;
+  parts: number;
+  report: boolean;
+}
+
+interface Modem {
+  opts: SimModemOptions;
+  mode: SimModemMode;
+  delayPerPartMs: number;
+  queue: Job[];
+  current: Job | null;
+  jobTimer: NodeJS.Timeout | null;
+  connected: boolean;
+}
+
+interface Session {
+  socket: net.Socket;
+  buffer: Buffer;
+  headers: Buffer[];
+  tooLong: boolean;
+  tooManyLines: boolean;
+  discarding: boolean;
+  authenticated: boolean;
+  eventsOn: boolean;
+  closing: boolean;
+}
+
+/** Asterisk's request buffer is 1025 bytes (1024 usable): a line's LF must fall within it. */
+const INPUT_BUFFER_BYTES = 1024;
+const MAX_HEADERS = 128;
+const BANNER = 'Asterisk Call Manager/7.0.3\r\n';
+
+/** A running simulator. Create it with {@link AmiSimulator.start}; always {@link AmiSimulator.close} it. */
+export class AmiSimulator {
+  /** The TCP port it listens on. */
+  port = 0;
+  readonly host: string;
+  /** Every SMS a modem worked on, in order; tests look for duplicates here. */
+  readonly sent: SimSentSms[] = [];
+  /** Every action received, in order (WireMock-style). */
+  readonly received: SimReceivedAction[] = [];
+  /** Numbers whose SMS any modem refuses (DongleReport Success 0), e.g. "+79990000666". */
+  readonly failNumbers = new Set<string>();
+  /** When true, DongleSendSMS is executed but its ack is never written (an "ack lost" test). */
+  swallowSendAcks = false;
+  /** When false, Ping actions get no answer at all (a hung Asterisk, for heartbeat tests). */
+  answerPings = true;
+
+  private readonly server: net.Server;
+  private readonly sessions = new Set<Session>();
+  private readonly modems = new Map<string, Modem>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly opts: Required<Omit<AmiSimulatorOptions, 'log' | 'modems' | 'port'>> & { log?: (line: string) => void };
+  private refuseLoginsUntil = 0;
+  private closed = false;
+
+  private constructor(options: AmiSimulatorOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    this.opts = {
+      host: this.host,
+      username: options.username ?? 'simcast',
+      secret: options.secret ?? 'simcast',
+      authFailDelayMs: options.authFailDelayMs ?? 1000,
+      delayPerPartMs: options.delayPerPartMs ?? 50,
+      deliveryReportDelayMs: options.deliveryReportDelayMs ?? 50,
+      atTimeoutMs: options.atTimeoutMs ?? 40_000,
+      reconnectAfterMs: options.reconnectAfterMs ?? 14_000,
+      ...(options.log ? { log: options.log } : {}),
+    };
+    for (const m of options.modems) {
+      const mode = m.mode ?? 'ok';
+      this.modems.set(m.device, {
+        opts: m,
+        mode,
+        delayPerPartMs: m.delayPerPartMs ?? this.opts.delayPerPartMs,
+        queue: [],
+        current: null,
+        jobTimer: null,
+        connected: mode !== 'disconnected',
+      });
+    }
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Starts listening (127.0.0.1, port 0 by default) and resolves once it does. */
+  static async start(options: AmiSimulatorOptions): Promise<AmiSimulator> {
+    const sim = new AmiSimulator(options);
+    await new Promise<void>((resolve, reject) => {
+      sim.server.once('error', reject);
+      sim.server.listen(options.port ?? 0, sim.host, () => {
+        sim.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = sim.server.address();
+    sim.port = typeof address === 'object' && address ? address.port : 0;
+    return sim;
+  }
+
+  // ---------------------------------------------------------------- control API
+
+  /** Changes what a modem does with the next SMS (see {@link SimModemMode}). */
+  setMode(device: string, mode: SimModemMode): void {
+    const modem = this.modem(device);
+    const previous = modem.mode;
+    modem.mode = mode;
+    if (mode === 'disconnected' && modem.connected) this.disconnectModem(modem);
+    if (mode !== 'disconnected' && previous === 'disconnected' && !modem.connected) this.reconnectModem(modem);
+  }
+
+  /** Sets a modem's transmit time per SMS part. */
+  setDelay(device: string, delayPerPartMs: number): void {
+    this.modem(device).delayPerPartMs = delayPerPartMs;
+  }
+
+  /**
+   * Simulates an inbound SMS exactly as chan_dongle reports it: `DongleNewSMS` (lossy: split on
+   * CR/LF, empty lines dropped) followed by its EXTRA blank line, then `DongleNewSMSBase64`.
+   */
+  injectIncomingSms(device: string, from: string, text: string): void {
+    this.modem(device);
+    const lines = text.split(/\r\n|\r|\n/).filter((l) => l !== '');
+    const lossy: Array<[string, string]> = [
+      ['Event', 'DongleNewSMS'], ['Privilege', 'call,all'], ['Device', device], ['From', from],
+      ['LineCount', String(lines.length)],
+      ...lines.map((l, i): [string, string] => [`MessageLine${i}`, l]),
+    ];
+    const b64: Array<[string, string]> = [
+      ['Event', 'DongleNewSMSBase64'], ['Privilege', 'call,all'], ['Device', device], ['From', from],
+      ['Message', Buffer.from(text, 'utf8').toString('base64')],
+    ];
+    // One write, like chan_dongle's: the stray "\r\n" sits between the two events.
+    this.broadcastRaw(`${encode(lossy)}\r\n${encode(b64)}`);
+  }
+
+  /** Abruptly closes every AMI session (like an Asterisk restart or a network cut). */
+  dropConnections(): void {
+    for (const s of this.sessions) s.socket.destroy();
+    this.sessions.clear();
+  }
+
+  /** Makes every login fail (as with a wrong secret) for the next `ms` milliseconds. */
+  refuseLoginsFor(ms: number): void {
+    this.refuseLoginsUntil = Date.now() + ms;
+  }
+
+  /** Number of currently open AMI sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** A modem's current mode. */
+  modeOf(device: string): SimModemMode {
+    return this.modem(device).mode;
+  }
+
+  /** Stops everything: timers, sessions, the listener. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const m of this.modems.values()) if (m.jobTimer) clearTimeout(m.jobTimer);
+    this.dropConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---------------------------------------------------------------- sessions and framing
+
+  private accept(socket: net.Socket): void {
+    if (this.closed) { socket.destroy(); return; }
+    socket.setNoDelay(true);
+    const session: Session = {
+      socket, buffer: Buffer.alloc(0), headers: [], tooLong: false, tooManyLines: false,
+      discarding: false, authenticated: false, eventsOn: true, closing: false,
+    };
+    this.sessions.add(session);
+    socket.on('data', (chunk: Buffer) => this.onData(session, chunk));
+    socket.on('error', () => { /* a client reset is normal here */ });
+    socket.on('close', () => this.sessions.delete(session));
+    socket.write(BANNER);
+  }
+
+  private onData(s: Session, chunk: Buffer): void {
+    if (s.closing) return;
+    s.buffer = Buffer.concat([s.buffer, chunk]);
+    for (;;) {
+      const lf = s.buffer.indexOf(0x0a);
+      if (lf < 0) {
+        if (s.buffer.length >= INPUT_BUFFER_BYTES) {
+          // No line end within Asterisk's buffer: the line is discarded, the action poisoned.
+          s.tooLong = true;
+          s.discarding = true;
+          s.buffer = Buffer.alloc(0);
+        }
+        return;
+      }
+      const raw = s.buffer.subarray(0, lf);
+      s.buffer = s.buffer.subarray(lf + 1);
+      if (s.discarding) { s.discarding = false; continue; }
+      if (lf >= INPUT_BUFFER_BYTES) { s.tooLong = true; continue; }
+      // CRLF or bare LF end a line; a CR elsewhere stays in the value.
+      const line = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw;
+      if (line.length === 0) {
+        this.endOfMessage(s);
+        if (s.closing) return;
+      } else if (s.headers.length < MAX_HEADERS) {
+        s.headers.push(Buffer.from(line));
+      } else {
+        s.tooManyLines = true;
+      }
+    }
+  }
+
+  private endOfMessage(s: Session): void {
+    const headers = s.headers;
+    const tooLong = s.tooLong;
+    const tooMany = s.tooManyLines;
+    s.headers = [];
+    s.tooLong = false;
+    s.tooManyLines = false;
+    const m = new Message(headers);
+    const record: SimReceivedAction = { action: m.get('Action'), headers: m.all(), executed: !tooLong && !tooMany };
+    this.received.push(record);
+    if (tooMany) return this.reply(s, m, 'Error', 'Too many lines in message or allocation failure');
+    if (tooLong) return this.reply(s, m, 'Error', 'Failed to parse message: line too long');
+    this.processAction(s, m);
+  }
+
+  private processAction(s: Session, m: Message): void {
+    const action = m.get('Action');
+    const name = action.toLowerCase();
+    if (action === '') return this.reply(s, m, 'Error', 'Missing action in request');
+    if (!s.authenticated && name !== 'login' && name !== 'logoff' && name !== 'challenge') {
+      return this.reply(s, m, 'Error', 'Permission denied');
+    }
+    switch (name) {
+      case 'login': return this.login(s, m);
+      case 'logoff':
+        this.reply(s, m, 'Goodbye', 'Thanks for all the fish.');
+        s.closing = true;
+        s.socket.end();
+        return;
+      case 'ping':
+        if (!this.answerPings) return;
+        return this.write(s, [['Response', 'Success'], ...m.actionIdHeader(), ['Ping', 'Pong'],
+          ['Timestamp', (Date.now() / 1000).toFixed(6)]]);
+      case 'events': {
+        const mask = m.get('EventMask').toLowerCase();
+        s.eventsOn = mask !== 'off' && mask !== '';
+        return this.write(s, [['Response', 'Success'], ...m.actionIdHeader(), ['Events', s.eventsOn ? 'On' : 'Off']]);
+      }
+      case 'dongleshowdevices': return this.showDevices(s, m);
+      case 'donglesendsms': return this.sendSms(s, m);
+      default:
+        return this.reply(s, m, 'Error', `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.`);
+    }
+  }
+
+  private login(s: Session, m: Message): void {
+    const ok = m.get('Username') === this.opts.username && m.get('Secret') === this.opts.secret
+      && Date.now() >= this.refuseLoginsUntil;
+    if (ok) {
+      s.authenticated = true;
+      this.reply(s, m, 'Success', 'Authentication accepted');
+      this.write(s, [['Event', 'FullyBooted'], ['Privilege', 'system,all'], ['Uptime', '18'],
+        ['LastReload', '18'], ['Status', 'Fully Booted']]);
+      return;
+    }
+    // Asterisk sleeps 1 s before answering, then closes the session; nothing else is processed.
+    s.closing = true;
+    this.later(this.opts.authFailDelayMs, () => {
+      this.reply(s, m, 'Error', 'Authentication failed');
+      s.socket.end();
+    });
+  }
+
+  // ---------------------------------------------------------------- chan_dongle actions
+
+  private showDevices(s: Session, m: Message): void {
+    const only = m.get('Device');
+    const list = [...this.modems.values()].filter((d) => only === '' || d.opts.device === only);
+    const id = m.actionIdHeader();
+    let out = encode([['Response', 'Success'], ...id, ['EventList', 'start'], ['Message', 'Device status list will follow']]);
+    for (const d of list) out += encode([['Event', 'DongleDeviceEntry'], ...id, ...this.deviceEntry(d)]);
+    out += encode([['Event', 'DongleShowDevicesComplete'], ...id, ['EventList', 'Complete'], ['ListItems', String(list.length)]]);
+    this.writeRaw(s, out);
+  }
+
+  private deviceEntry(d: Modem): Array<[string, string]> {
+    const up = d.connected;
+    const o = d.opts;
+    return [
+      ['Device', o.device], ['AudioSetting', '/dev/ttyUSB1'], ['DataSetting', '/dev/ttyUSB2'],
+      ['IMEISetting', ''], ['IMSISetting', ''], ['ChannelLanguage', 'en'], ['Context', 'dongle-incoming'],
+      ['Exten', '+1234567890'], ['Group', '0'], ['RXGain', '0'], ['TXGain', '0'], ['U2DIAG', '-1'],
+      ['UseCallingPres', 'Yes'], ['DefaultCallingPres', 'Presentation Allowed, Passed Screen'],
+      ['AutoDeleteSMS', 'Yes'], ['DisableSMS', 'No'], ['ResetDongle', 'Yes'], ['CallWaitingSetting', 'auto'],
+      ['DTMF', 'off'], ['MinimalDTMFGap', '45'], ['MinimalDTMFDuration', '80'], ['MinimalDTMFInterval', '200'],
+      ['State', up ? 'Free' : 'Not connected'], ['AudioState', '/dev/ttyUSB1'], ['DataState', '/dev/ttyUSB2'],
+      ['Voice', up ? 'Yes' : 'No'], ['SMS', up ? 'Yes' : 'No'], ['Manufacturer', up ? 'huawei' : ''],
+      ['Model', up ? 'E1550' : ''], ['Firmware', up ? '11.608.12.02.21' : ''],
+      ['IMEIState', up ? (o.imei ?? '359999000000001') : ''], ['IMSIState', up ? o.imsi : ''],
+      ['GSMRegistrationStatus', up ? 'Registered, home network' : 'Unknown'],
+      ['RSSI', up ? '20, -73 dBm' : '0, <= -113 dBm'], ['Mode', 'No Service'], ['Submode', 'No service'],
+      ['ProviderName', up ? (o.operator ?? 'SimNet') : 'NONE'], ['LocationAreaCode', up ? '"1A2B"' : ''],
+      ['CellID', up ? '"00C0FF' : ''], ['SubscriberNumber', up ? (o.subscriberNumber ?? 'Unknown') : 'Unknown'],
+      ['SMSServiceCenter', up ? '+79168999100' : ''], ['UseUCS2Encoding', 'No'],
+      ['TasksInQueue', String(d.queue.length + (d.current ? 1 : 0))], ['CommandsInQueue', '0'],
+      ['CallWaitingState', 'Disabled'], ['CurrentDeviceState', up ? 'start' : 'stop'],
+      ['DesiredDeviceState', 'start'], ['CallsChannels', '0'], ['Active', '0'], ['Held', '0'],
+      ['Dialing', '0'], ['Alerting', '0'], ['Incoming', '0'], ['Waiting', '0'], ['Releasing', '0'],
+      ['Initializing', '0'],
+    ];
+  }
+
+  private sendSms(s: Session, m: Message): void {
+    const device = m.get('Device');
+    const number = m.get('Number');
+    const rawMessage = m.getBytes('Message');
+    if (device === '') return this.reply(s, m, 'Error', 'Device not specified');
+    if (number === '') return this.reply(s, m, 'Error', 'Number not specified');
+    if (rawMessage.length === 0) return this.reply(s, m, 'Error', 'Message not specified');
+    const fail = (msg: string) => this.reply(s, m, 'Error', `[${device}] ${msg}`);
+    const modem = this.modems.get(device);
+    // The recorded chan_dongle answers "Device disconnected" for an unknown device too.
+    if (!modem || !modem.connected) return fail('Device disconnected');
+    if (!/^\+?[0-9]+$/.test(number)) return fail('Invalid phone number');
+    let decoded: string;
+    try {
+      decoded = new TextDecoder('utf-8', { fatal: true }).decode(rawMessage);
+    } catch {
+      return fail('Cannot parse UTF-8');
+    }
+    const text = unescapeC(decoded);
+    const parts = countSmsParts(text).parts;
+    if (parts > 255) return fail('Input too large');
+    modem.queue.push({ number, text, payload: m.get('Payload'), parts, report: isAstTrue(m.get('Report')) });
+    if (!this.swallowSendAcks) this.reply(s, m, 'Success', `[${device}] SMS queued for send`);
+    this.pump(modem);
+  }
+
+  /** One SMS at a time per device, FIFO, like chan_dongle's per-device AT queue. */
+  private pump(modem: Modem): void {
+    if (modem.current || !modem.connected || this.closed) return;
+    const job = modem.queue.shift();
+    if (!job) return;
+    modem.current = job;
+    const device = modem.opts.device;
+    if (modem.mode === 'hang') {
+      this.record(device, job, 'hung');
+      modem.jobTimer = setTimeout(() => {
+        modem.jobTimer = null;
+        this.disconnectModem(modem);
+        this.later(this.opts.reconnectAfterMs, () => {
+          modem.mode = 'ok';
+          this.reconnectModem(modem);
+        });
+      }, this.opts.atTimeoutMs);
+      return;
+    }
+    const fails = modem.mode === 'fail' || this.failNumbers.has(job.number);
+    // A refusal comes on the first part's +CMS ERROR; a success after the last part.
+    const delay = modem.delayPerPartMs * (fails ? 1 : job.parts);
+    modem.jobTimer = setTimeout(() => {
+      modem.jobTimer = null;
+      modem.current = null;
+      this.record(device, job, fails ? 'failed' : 'sent');
+      if (fails) this.emitReport(device, job.payload, false, 0, '');
+      else if (!job.report) this.emitReport(device, job.payload, true, 0, '');
+      else {
+        // Report: yes → no "sent" event at all; only the delivery report (Type 1) later.
+        this.later(this.opts.deliveryReportDelayMs, () =>
+          this.emitReport(device, job.payload, true, 1, '000,'.repeat(job.parts)));
+      }
+      this.pump(modem);
+    }, delay);
+  }
+
+  private record(device: string, job: Job, outcome: SimSmsOutcome): void {
+    this.sent.push({ device, number: job.number, text: job.text, payload: job.payload, parts: job.parts, at: new Date(), outcome });
+    this.opts.log?.(`[${device}] ${outcome} ${job.number} parts=${job.parts} payload=${job.payload}`);
+  }
+
+  private emitReport(device: string, payload: string, success: boolean, type: 0 | 1 | 2, report: string): void {
+    const ts = type === 1 ? new Date().toISOString().replace('T', ' ').slice(0, 19) + ' +00:00' : '';
+    this.broadcast([['Event', 'DongleReport'], ['Privilege', 'call,all'], ['Device', device], ['Payload', payload],
+      ['SCTS', ts], ['DT', ts], ['Success', success ? '1' : '0'], ['Type', String(type)], ['Report', report]]);
+  }
+
+  /** chan_dongle's disconnect_dongle(): the queue is flushed with NO report for anything in it. */
+  private disconnectModem(modem: Modem): void {
+    if (modem.jobTimer) clearTimeout(modem.jobTimer);
+    modem.jobTimer = null;
+    modem.current = null;
+    modem.queue = [];
+    modem.connected = false;
+    this.status(modem.opts.device, 'Free');
+    this.status(modem.opts.device, 'Disconnect');
+  }
+
+  private reconnectModem(modem: Modem): void {
+    if (this.closed) return;
+    modem.connected = true;
+    this.status(modem.opts.device, 'Connect');
+    this.status(modem.opts.device, 'Register');
+    this.status(modem.opts.device, 'Initialize');
+    this.pump(modem);
+  }
+
+  private status(device: string, status: string): void {
+    this.broadcast([['Event', 'DongleStatus'], ['Privilege', 'call,all'], ['Device', device], ['Status', status]]);
+  }
+
+  // ---------------------------------------------------------------- output helpers
+
+  private modem(device: string): Modem {
+    const modem = this.modems.get(device);
+    if (!modem) throw new Error(`simulator: no modem ${JSON.stringify(device)}`);
+    return modem;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); if (!this.closed) fn(); }, ms);
+    this.timers.add(t);
+  }
+
+  private reply(s: Session, m: Message, response: string, message: string): void {
+    this.write(s, [['Response', response], ...m.actionIdHeader(), ['Message', message]]);
+  }
+
+  private write(s: Session, fields: Array<[string, string]>): void {
+    this.writeRaw(s, encode(fields));
+  }
+
+  private writeRaw(s: Session, text: string): void {
+    if (!s.socket.destroyed && s.socket.writable) s.socket.write(text);
+  }
+
+  private broadcast(fields: Array<[string, string]>): void {
+    this.broadcastRaw(encode(fields));
+  }
+
+  private broadcastRaw(text: string): void {
+    for (const s of this.sessions) if (s.authenticated && s.eventsOn && !s.closing) this.writeRaw(s, text);
+  }
+}
+
+/** Header lookup with Asterisk's astman_get_header rules, over raw header lines. */
+class Message {
+  constructor(private readonly lines: Buffer[]) {}
+
+  /** Raw bytes of the first header `name` (case-insensitive), leading blanks (< 33) skipped. */
+  getBytes(name: string): Buffer {
+    const prefix = Buffer.from(`${name.toLowerCase()}:`, 'latin1');
+    for (const line of this.lines) {
+      if (line.length < prefix.length) continue;
+      let match = true;
+      for (let i = 0; i < prefix.length; i++) {
+        const c = line[i] as number;
+        const lower = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+        if (lower !== prefix[i]) { match = false; break; }
+      }
+      if (!match) continue;
+      let start = prefix.length;
+      while (start < line.length && (line[start] as number) < 33) start++;
+      return line.subarray(start);
+    }
+    return Buffer.alloc(0);
+  }
+
+  get(name: string): string {
+    return this.getBytes(name).toString('utf8');
+  }
+
+  actionIdHeader(): Array<[string, string]> {
+    const id = this.get('ActionID');
+    return id === '' ? [] : [['ActionID', id]];
+  }
+
+  all(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of this.lines) {
+      const text = line.toString('utf8');
+      const colon = text.indexOf(':');
+      if (colon <= 0) continue;
+      const key = text.slice(0, colon).toLowerCase();
+      if (!Object.hasOwn(out, key)) out[key] = this.get(key);
+    }
+    return out;
+  }
+}
+
+function encode(fields: Array<[string, string]>): string {
+  return fields.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+}
+
+/** Asterisk's ast_true(). */
+function isAstTrue(value: string): boolean {
+  return ['yes', 'true', 'y', 't', '1', 'on'].includes(value.trim().toLowerCase());
+}
+
+/**
+ * Asterisk's ast_unescape_c (main/utils.c), which current chan_dongle applies to Message:
+ * `\b \f \n \r \t` → control chars, `\` + other char → that char, a trailing `\` stays.
+ */
+export function unescapeC(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch !== '\\') { out += ch; continue; }
+    i++;
+    if (i >= text.length) { out += '\\'; break; }
+    const next = text[i] as string;
+    switch (next) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      default: out += next;
+    }
+  }
+  return out;
+}
+
+// GSM 03.38 default alphabet (without ESC) and extension table (each extension char costs 2).
+const GSM7_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+const GSM7_EXTENSION = new Set('\f^{}\\[~]|€');
+
+/**
+ * Parts chan_dongle sends for `text` (pdu.c): GSM-7 if every char is in the GSM alphabet
+ * (160 septets single, 153 per part), otherwise the WHOLE text is UCS-2 (70 / 67 UTF-16 units).
+ * Independent of the product's own segment counter on purpose.
+ */
+export function countSmsParts(text: string): { encoding: 'gsm7' | 'ucs2'; units: number; parts: number } {
+  let septets = 0;
+  let isGsm = true;
+  for (const ch of text) {
+    if (GSM7_BASIC.has(ch)) septets += 1;
+    else if (GSM7_EXTENSION.has(ch)) septets += 2;
+    else { isGsm = false; break; }
+  }
+  if (isGsm) return { encoding: 'gsm7', units: septets, parts: septets <= 160 ? 1 : Math.ceil(septets / 153) };
+  const units = text.length;
+  return { encoding: 'ucs2', units, parts: units <= 70 ? 1 : Math.ceil(units / 67) };
+}

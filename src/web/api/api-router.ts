@@ -1,0 +1,141 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { CampaignAction } from '../../campaigns/campaign.js';
+import { AppError, isAppError } from '../../errors.js';
+import { settingsPatchSchema } from '../../settings/settings.js';
+import { messageStates } from '../../dispatcher/message-state.js';
+import type { AppServices } from '../app.js';
+import { requireToken } from '../middleware/auth.js';
+import { parseId } from '../params.js';
+import { uploadFile } from '../upload.js';
+import { campaignLive } from '../view-models/campaign-view.js';
+
+const campaignBody = z.object({
+  name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
+  listId: z.number({ error: 'listId: нужен номер списка' }).int().positive(),
+  template: z.string({ error: 'template: нужен текст' }).min(1, 'template: напишите текст').max(5000, 'template: не длиннее 5000 символов'),
+  kind: z.enum(['service', 'advertising'], { error: 'kind: "service" или "advertising"' }),
+});
+
+const messagesQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+  state: z.enum(messageStates).optional(),
+});
+
+function validation(error: z.ZodError): AppError {
+  return new AppError('VALIDATION', error.issues.map((i) => i.message).join('; '), {
+    fields: error.issues.map((i) => i.path.join('.')),
+  });
+}
+
+/**
+ * The JSON API for scripts and other systems. Token auth only; errors are always
+ * `{error: {code, message}}` with a 4xx status, never an HTML page or a 500 for bad input.
+ */
+export function apiRouter(services: AppServices): Router {
+  const { lists, campaigns, gateway, settings, clock, tokens, log } = services;
+  const router = Router();
+  router.use(requireToken(tokens, clock));
+  router.use(express.json({ limit: '1mb' }));
+
+  router.post('/lists', uploadFile, async (req, res) => {
+    if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');
+    const list = await lists.importFile({
+      data: req.file.buffer,
+      fileName: req.file.originalname,
+      name: typeof req.body?.name === 'string' ? req.body.name : undefined,
+      phoneColumn: typeof req.body?.phoneColumn === 'string' ? req.body.phoneColumn : undefined,
+      createdBy: `token:${res.locals.tokenName}`,
+    });
+    res.status(201).json({
+      id: list.id,
+      name: list.name,
+      columns: list.columns,
+      phoneColumn: list.phoneColumn,
+      imported: list.imported,
+      duplicates: list.duplicates.length,
+      rejected: list.rejected,
+    });
+  });
+
+  router.get('/lists/:id', async (req, res) => {
+    const list = await lists.get(parseId(req.params.id));
+    res.json({ id: list.id, name: list.name, columns: list.columns, phoneColumn: list.phoneColumn, imported: list.imported, duplicates: list.duplicates.length, rejected: list.rejected });
+  });
+
+  router.post('/campaigns', async (req, res) => {
+    const parsed = campaignBody.safeParse(req.body);
+    if (!parsed.success) throw validation(parsed.error);
+    const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: `token:${res.locals.tokenName}` });
+    res.status(201).json({
+      id: campaign.id,
+      status: campaign.status,
+      recipients: summary.recipients,
+      parts: summary.parts,
+      cost: summary.cost,
+      problems: summary.problems,
+    });
+  });
+
+  router.get('/campaigns/:id', async (req, res) => {
+    const campaign = await campaigns.get(parseId(req.params.id));
+    const live = campaignLive(campaign, await campaigns.counts(campaign.id));
+    res.json({ id: campaign.id, name: campaign.name, kind: campaign.kind, status: campaign.status, counts: live.counts, parts: live.parts, cost: live.cost });
+  });
+
+  for (const action of ['start', 'pause', 'resume', 'cancel'] as CampaignAction[]) {
+    router.post(`/campaigns/:id/${action}`, async (req, res) => {
+      const campaign = await campaigns.act(parseId(req.params.id), action);
+      res.json({ id: campaign.id, status: campaign.status });
+    });
+  }
+
+  router.get('/campaigns/:id/messages', async (req, res) => {
+    const campaign = await campaigns.get(parseId(req.params.id));
+    const q = messagesQuery.safeParse(req.query);
+    if (!q.success) throw validation(q.error);
+    const { page, pageSize, state } = q.data;
+    const result = await campaigns.messages(campaign.id, { limit: pageSize, offset: (page - 1) * pageSize, state });
+    res.json({
+      page,
+      pageSize,
+      total: result.total,
+      items: result.items.map((m) => ({ phone: m.phone, text: m.text, state: m.state, modem: m.modem, sentAt: m.sentAt, error: m.error })),
+    });
+  });
+
+  router.get('/modems', async (_req, res) => {
+    if (!gateway.isConnected()) throw new AppError('CONFLICT', 'Нет связи с Asterisk (AMI).');
+    res.json(await gateway.listModems());
+  });
+
+  router.get('/settings', async (_req, res) => {
+    res.json(await settings.get());
+  });
+
+  router.patch('/settings', async (req, res) => {
+    const parsed = settingsPatchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw validation(parsed.error);
+    res.json(await settings.update(parsed.data, clock.now()));
+  });
+
+  router.use((_req: Request) => {
+    throw new AppError('NOT_FOUND', 'Нет такого адреса API.');
+  });
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isAppError(error)) {
+      res.status(error.status).json({ error: { code: error.code, message: error.message } });
+      return;
+    }
+    const status = (error as { status?: number; type?: string }).status;
+    if (status && status >= 400 && status < 500) {
+      // body-parser: malformed JSON, too large, wrong charset
+      res.status(status).json({ error: { code: status === 413 ? 'TOO_LARGE' : 'BAD_REQUEST', message: 'Тело запроса не разобрано: ожидается JSON в UTF-8.' } });
+      return;
+    }
+    log.error({ err: error, url: req.originalUrl }, 'api request failed');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'Внутренняя ошибка. Подробности в журнале службы.' } });
+  });
+  return router;
+}

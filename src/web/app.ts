@@ -1,0 +1,122 @@
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { engine } from 'express-handlebars';
+import session from 'express-session';
+import helmet from 'helmet';
+import type { Knex } from 'knex';
+import { KnexSessionStore } from '../auth/session-store.js';
+import type { TokensRepo } from '../auth/tokens.js';
+import type { UsersRepo } from '../auth/users-repo.js';
+import type { CampaignsService } from '../campaigns/campaigns-service.js';
+import type { Clock } from '../clock.js';
+import type { Dispatcher } from '../dispatcher/dispatcher.js';
+import { isAppError } from '../errors.js';
+import type { ListsService } from '../lists/lists-service.js';
+import type { Logger } from '../logger.js';
+import type { SmsGateway } from '../modems/sms-gateway.js';
+import type { SettingsRepo } from '../settings/settings-repo.js';
+import { apiRouter } from './api/api-router.js';
+import { hbsHelpers } from './hbs-helpers.js';
+import { requireLogin } from './middleware/auth.js';
+import { csrfToken, verifyCsrf } from './middleware/csrf.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { campaignRoutes } from './routes/campaign-routes.js';
+import { listRoutes } from './routes/list-routes.js';
+import { modemRoutes } from './routes/modem-routes.js';
+import { settingsRoutes } from './routes/settings-routes.js';
+
+export interface AppServices {
+  knex: Knex;
+  clock: Clock;
+  log: Logger;
+  users: UsersRepo;
+  tokens: TokensRepo;
+  lists: ListsService;
+  campaigns: CampaignsService;
+  settings: SettingsRepo;
+  gateway: SmsGateway;
+  dispatcher: Dispatcher;
+  /** True when the built-in simulator stands in for Asterisk: pages say nothing is really sent. */
+  simulated: boolean;
+  sessionSecret: string;
+  cookieSecure: boolean;
+}
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The composition root of the web side; only main.ts listens. */
+export function createApp(services: AppServices): express.Express {
+  const app = express();
+  const log = services.log.child({ component: 'web' });
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.engine('hbs', engine({ extname: '.hbs', defaultLayout: 'main', helpers: hbsHelpers }));
+  app.set('view engine', 'hbs');
+  app.set('views', path.join(root, 'views'));
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'"], 'upgrade-insecure-requests': null },
+      },
+      // Office PBX hosts are reached over plain http on the LAN; HSTS would lock them out.
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+
+  // The JSON API authenticates by token, not by session: mount it before the session.
+  app.use('/api/v1', apiRouter(services));
+
+  const store = new KnexSessionStore(services.knex, () => services.clock.now());
+  app.use(
+    session({
+      name: 'simcast.sid',
+      secret: services.sessionSecret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: services.cookieSecure, maxAge: 12 * 3600_000 },
+    }),
+  );
+  app.use(express.urlencoded({ extended: false, limit: '200kb' }));
+  app.use(express.json({ limit: '200kb' }));
+  app.use((req, res, next) => {
+    res.locals.simulated = services.simulated;
+    res.locals.user = req.session.userId ? { login: req.session.login, isAdmin: req.session.role === 'admin' } : null;
+    res.locals.flash = req.session.flash;
+    if (req.session.flash) delete req.session.flash;
+    res.locals.csrf = () => csrfToken(req);
+    next();
+  });
+
+  app.use(authRoutes(services));
+  // Multipart uploads are parsed inside their route before the CSRF check; everything else here.
+  app.use(requireLogin);
+  app.use(listRoutes(services));
+  app.use(verifyCsrf);
+  app.get('/', (_req, res) => res.redirect('/campaigns'));
+  app.use(campaignRoutes(services));
+  app.use(modemRoutes(services));
+  app.use(settingsRoutes(services));
+
+  app.use((_req, res) => {
+    res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isAppError(error)) {
+      res.status(error.status).render('error', { title: 'Не получилось', message: error.message });
+      return;
+    }
+    const status = (error as { status?: number }).status;
+    if (status && status >= 400 && status < 500) {
+      res.status(status).render('error', { title: 'Не получилось', message: 'Запрос не понят. Вернитесь назад и попробуйте ещё раз.' });
+      return;
+    }
+    log.error({ err: error, url: req.originalUrl }, 'page failed');
+    res.status(500).render('error', { title: 'Ошибка', message: 'Что-то пошло не так. Попробуйте ещё раз; если повторится — сообщите администратору.' });
+  });
+  return app;
+}

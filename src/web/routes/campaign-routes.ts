@@ -1,0 +1,121 @@
+import { Router } from 'express';
+import type { CampaignAction, CampaignKind } from '../../campaigns/campaign.js';
+import { isAppError } from '../../errors.js';
+import { messageStates, type MessageState } from '../../dispatcher/message-state.js';
+import { messageStateWords } from '../../i18n/ru.js';
+import type { AppServices } from '../app.js';
+import { parseId, parsePage } from '../params.js';
+import { campaignLive, messageRow } from '../view-models/campaign-view.js';
+
+const pageSize = 50;
+const actions: readonly CampaignAction[] = ['start', 'pause', 'resume', 'cancel'];
+const actionDone: Record<CampaignAction, string> = {
+  start: 'Рассылка запущена.',
+  pause: 'Рассылка приостановлена: следующие SMS не уйдут, пока вы её не продолжите.',
+  resume: 'Рассылка продолжается.',
+  cancel: 'Рассылка отменена: оставшиеся SMS не будут отправлены.',
+};
+
+function parseState(raw: unknown): MessageState | undefined {
+  return messageStates.find((s) => s === raw);
+}
+
+export function campaignRoutes({ campaigns, lists, settings }: AppServices): Router {
+  const router = Router();
+
+  router.get('/campaigns', async (_req, res) => {
+    const all = await campaigns.all();
+    const rows = await Promise.all(all.map(async (c) => ({ ...c, live: campaignLive(c, await campaigns.counts(c.id)) })));
+    res.render('campaigns/index', { title: 'Рассылки', campaigns: rows, hasLists: (await lists.all()).length > 0 });
+  });
+
+  router.get('/campaigns/new', async (req, res) => {
+    const all = await lists.all();
+    const listId = req.query.list ? Number(req.query.list) : all[0]?.id;
+    res.render('campaigns/new', await newForm({ listId, name: '', kind: 'service', template: '' }));
+  });
+
+  router.post('/campaigns/new', async (req, res) => {
+    const form = {
+      listId: Number(req.body.listId),
+      name: String(req.body.name ?? ''),
+      kind: (req.body.kind === 'advertising' ? 'advertising' : 'service') as CampaignKind,
+      template: String(req.body.template ?? ''),
+    };
+    try {
+      if (req.body.intent === 'create') {
+        const { campaign } = await campaigns.create({ ...form, createdBy: req.session.login ?? null });
+        req.session.flash = 'Рассылка создана. Проверьте сводку и нажмите «Старт».';
+        return res.redirect(303, `/campaigns/${campaign.id}`);
+      }
+      const preview = await campaigns.preview(form.listId, form.template);
+      res.render('campaigns/new', { ...(await newForm(form)), preview });
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      res.status(error.status).render('campaigns/new', { ...(await newForm(form)), error: error.message });
+    }
+  });
+
+  router.get('/campaigns/:id', async (req, res) => {
+    const campaign = await campaigns.get(parseId(req.params.id));
+    const list = await lists.get(campaign.listId).catch(() => null);
+    const live = campaignLive(campaign, await campaigns.counts(campaign.id));
+    const problems = await campaigns.messages(campaign.id, { limit: 20, offset: 0, state: campaign.status === 'draft' ? 'skipped' : undefined });
+    res.render('campaigns/show', {
+      title: campaign.name,
+      campaign,
+      list,
+      live,
+      problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
+      states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
+      pauseSeconds: (await settings.get()).sendPauseSeconds,
+    });
+  });
+
+  /** Polled by public/campaign.js every couple of seconds: counters and one page of the report. */
+  router.get('/campaigns/:id/live', async (req, res) => {
+    const campaign = await campaigns.get(parseId(req.params.id));
+    const page = parsePage(req.query.page);
+    const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
+    const messages = await campaigns.messages(campaign.id, {
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+      state: parseState(req.query.state),
+      search: search || undefined,
+    });
+    res.set('Cache-Control', 'no-store').json({
+      campaign: campaignLive(campaign, await campaigns.counts(campaign.id)),
+      page,
+      pages: Math.max(1, Math.ceil(messages.total / pageSize)),
+      total: messages.total,
+      messages: messages.items.map(messageRow),
+    });
+  });
+
+  router.post('/campaigns/:id/:action', async (req, res) => {
+    const action = actions.find((a) => a === req.params.action);
+    const id = parseId(req.params.id);
+    if (!action) return res.redirect(303, `/campaigns/${id}`);
+    try {
+      await campaigns.act(id, action);
+      req.session.flash = actionDone[action];
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      req.session.flash = error.message;
+    }
+    res.redirect(303, `/campaigns/${id}`);
+  });
+
+  async function newForm(form: { listId: number | undefined; name: string; kind: CampaignKind; template: string }) {
+    const all = await lists.all();
+    const list = all.find((l) => l.id === form.listId) ?? null;
+    return {
+      title: 'Новая рассылка',
+      lists: all.map((l) => ({ id: l.id, name: l.name, imported: l.imported, selected: l.id === list?.id })),
+      list,
+      form: { ...form, isAdvertising: form.kind === 'advertising' },
+      settings: await settings.get(),
+    };
+  }
+  return router;
+}

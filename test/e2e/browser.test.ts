@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startHarness, xlsxBuffer, type Harness } from '../helpers/harness.js';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The flags this machine needs: no sandbox as root, and no background traffic to a closed network.
+const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** SCREENSHOTS=1 writes a picture of every page to docs/screenshots for the README. */
+const screenshotDir = process.env.SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
+
+let h: Harness;
+let context: BrowserContext;
+let profile: string;
+
+before(async () => {
+  h = await startHarness({ delayPerPartMs: 150 });
+  profile = mkdtempSync(path.join(tmpdir(), 'simcast-chromium-'));
+  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: chromiumArgs, viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await h?.close();
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!screenshotDir) return;
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+test('log in, upload an .xlsx, write a template, preview, «Старт», watch every row reach «отправлено» without reloading', async () => {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const base = h.service.url;
+
+  await page.goto(`${base}/campaigns`);
+  assert.match(page.url(), /\/login/);
+  await shot(page, '1-login');
+  await page.getByLabel('Логин').fill('admin');
+  await page.getByLabel('Пароль').fill('wrong-password');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.getByText('Неверный логин или пароль.').waitFor();
+  await page.getByLabel('Пароль').fill('correct-horse-1');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.waitForURL(/\/campaigns$/);
+
+  // Upload a real .xlsx with Cyrillic headers, a number stored as a number, a landline and a duplicate.
+  const dir = mkdtempSync(path.join(tmpdir(), 'simcast-upload-'));
+  const file = path.join(dir, 'Клиенты.xlsx');
+  writeFileSync(
+    file,
+    xlsxBuffer([
+      ['Телефон', 'Имя', 'Заказ', 'Сумма'],
+      ['8 (912) 345-67-89', 'Анна', '84315', '1460'],
+      [79161234567, 'Сергей Михайлович', '84316', '990'],
+      ['+7 903 111-22-33', 'Ольга', '84317', '2500'],
+      ['8(845)-2-255-775', 'Саратов', '1', '1'],
+      ['89123456789', 'Анна', '84315', '1460'],
+    ]),
+  );
+  await page.goto(`${base}/lists`);
+  await shot(page, '2-lists');
+  await page.locator('input[type=file]').setInputFiles(file);
+  await page.getByRole('button', { name: 'Загрузить' }).click();
+  await page.waitForURL(/\/lists\/\d+$/);
+  assert.equal(await page.getByTestId('imported').textContent(), '3');
+  assert.equal(await page.getByTestId('rejected').textContent(), '1');
+  assert.equal(await page.getByTestId('duplicates').textContent(), '1');
+  await shot(page, '3-list-report');
+  rmSync(dir, { recursive: true, force: true });
+
+  await page.getByRole('link', { name: 'Создать рассылку по этому списку' }).click();
+  await page.getByLabel('Название рассылки').fill('Заказы готовы');
+  const template = page.locator('#template');
+  await template.fill(', ваш заказ №{{Заказ}} готов, к оплате {{Сумма}} руб.');
+  // Insert the first field with its button, at the start, as staff would.
+  await template.evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(0, 0));
+  await page.locator('button[data-field="Имя"]').click();
+  assert.equal(await template.inputValue(), '{{Имя}}, ваш заказ №{{Заказ}} готов, к оплате {{Сумма}} руб.');
+  await page.getByTestId('preview-button').click();
+  await page.getByTestId('preview').waitFor();
+  await page.getByText('Сергей Михайлович, ваш заказ №84316 готов, к оплате 990 руб.').waitFor();
+  await shot(page, '4-new-campaign-preview');
+  await page.getByTestId('create-button').click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  await shot(page, '5-campaign-draft');
+
+  await page.getByTestId('start-button').click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  // From here on the page must update by itself: count navigations to prove no reload happens.
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
+  await page.locator('#count-sent', { hasText: /^3$/ }).waitFor({ timeout: 20_000 });
+  await page.locator('#campaign-status', { hasText: 'завершена' }).waitFor({ timeout: 10_000 });
+  const states = await page.locator('#report-rows tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.state));
+  assert.deepEqual(states, ['sent', 'sent', 'sent']);
+  await page.getByText('Анна, ваш заказ №84315 готов, к оплате 1460 руб.').waitFor();
+  assert.equal(navigations, 0, 'the report filled in without a reload');
+  assert.equal(await page.getByTestId('start-button').isVisible(), false);
+  await shot(page, '6-campaign-sent');
+
+  await page.goto(`${base}/modems`);
+  await page.getByRole('cell', { name: '250990000000001' }).waitFor();
+  await shot(page, '7-modems');
+  await page.goto(`${base}/settings`);
+  await shot(page, '8-settings');
+});

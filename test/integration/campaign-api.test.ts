@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { campaignFinished, startHarness, uploadList, type Harness } from '../helpers/harness.js';
+
+const rows = [
+  ['Телефон', 'Имя', 'Заказ', 'Сумма'],
+  ['8 (912) 345-67-89', 'Анна', '84315', '1460'],
+  [79161234567, 'Сергей Михайлович', '84316', '990'],
+  ['+7 903 111-22-33', 'Ольга', '84317', '2500'],
+  ['8(845)-2-255-775', 'Саратов', '1', '1'],
+  ['не номер', 'Мусор', '2', '2'],
+  ['89123456789', 'Анна (повтор)', '84315', '1460'],
+  ['9051234567', '', '84318', '100'],
+  ['+7 (926) 000-11-22', 'Пётр', '84319', '300'],
+];
+const template = '{{Имя}}, ваш заказ №{{Заказ}} готов, к оплате {{Сумма}} руб.';
+
+describe('campaign through the API, PostgreSQL and the simulator over TCP', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('every API route needs a valid token', async () => {
+    const none = await fetch(`${h.service.url}/api/v1/campaigns/1`);
+    assert.equal(none.status, 401);
+    const body = (await none.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'UNAUTHORIZED');
+    const wrong = await fetch(`${h.service.url}/api/v1/modems`, { headers: { authorization: 'Bearer sc_nope' } });
+    assert.equal(wrong.status, 401);
+  });
+
+  test('pages need a login', async () => {
+    const res = await fetch(`${h.service.url}/campaigns`, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('location') ?? '', /^\/login/);
+  });
+
+  test('bad input gets a 4xx JSON error, never a 500', async () => {
+    const junk = new FormData();
+    junk.append('file', new Blob([new TextEncoder().encode('PK\x03\x04 definitely not a zip')]), 'list.xlsx');
+    const bad = await h.api('/lists', { method: 'POST', body: junk });
+    assert.equal(bad.status, 422);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'BAD_FILE');
+
+    const noFile = await h.api('/lists', { method: 'POST', body: new FormData() });
+    assert.equal(noFile.status, 422);
+
+    const malformed = await h.api('/campaigns', { method: 'POST', body: '{"name": ' });
+    assert.equal(malformed.status, 400);
+    const missing = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'x' }) });
+    assert.equal(missing.status, 422);
+    const noList = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'x', listId: 999999, template: 'hi', kind: 'service' }) });
+    assert.equal(noList.status, 404);
+    assert.equal((await h.api('/campaigns/abc')).status, 404);
+    assert.equal((await h.api('/campaigns/99999999')).status, 404);
+    const badSettings = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ sendPauseSeconds: -1 }) });
+    assert.equal(badSettings.status, 422);
+    const unknownSetting = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ colour: 'red' }) });
+    assert.equal(unknownSetting.status, 422);
+  });
+
+  test('upload → campaign → start → every sendable row sent exactly once, with its own text', async () => {
+    const upload = await uploadList(h, rows);
+    assert.equal(upload.status, 201);
+    const list = (await upload.json()) as {
+      id: number;
+      columns: string[];
+      phoneColumn: string;
+      imported: number;
+      duplicates: number;
+      rejected: Array<{ row: number; value: string; reason: string }>;
+    };
+    assert.deepEqual(list.columns, ['Телефон', 'Имя', 'Заказ', 'Сумма']);
+    assert.equal(list.phoneColumn, 'Телефон');
+    assert.equal(list.imported, 5);
+    assert.equal(list.duplicates, 1);
+    assert.deepEqual(
+      list.rejected.map((r) => r.row),
+      [5, 6],
+    );
+
+    const unknownField = await h.api('/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Опечатка', listId: list.id, template: 'Здравствуйте, {{Имя клиента}}', kind: 'service' }),
+    });
+    assert.equal(unknownField.status, 422);
+    assert.match(((await unknownField.json()) as { error: { message: string } }).error.message, /Имя клиента/);
+
+    const created = await h.api('/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Заказы готовы', listId: list.id, template, kind: 'service' }),
+    });
+    assert.equal(created.status, 201);
+    const campaign = (await created.json()) as { id: number; status: string; recipients: number; parts: number; cost: number; problems: Array<{ row: number }> };
+    assert.equal(campaign.status, 'draft');
+    assert.equal(campaign.recipients, 5);
+    assert.deepEqual(
+      campaign.problems.map((p) => p.row),
+      [8],
+      'the row with an empty Имя is flagged before sending',
+    );
+    assert.equal(campaign.parts, 4);
+    assert.equal(campaign.cost, 0.24);
+
+    const finished = campaignFinished(h.service, campaign.id);
+    const start = await h.api(`/campaigns/${campaign.id}/start`, { method: 'POST' });
+    assert.equal(start.status, 200);
+    assert.equal((await h.api(`/campaigns/${campaign.id}/start`, { method: 'POST' })).status, 409, 'a second start is a conflict');
+    await finished;
+
+    const status = (await (await h.api(`/campaigns/${campaign.id}`)).json()) as { status: string; counts: Record<string, number> };
+    assert.equal(status.status, 'finished');
+    assert.deepEqual(status.counts, { waiting: 0, sending: 0, sent: 4, delivered: 0, failed: 0, skipped: 1, unknown: 0 });
+
+    const page = (await (await h.api(`/campaigns/${campaign.id}/messages?pageSize=10`)).json()) as {
+      total: number;
+      items: Array<{ phone: string; text: string; state: string; modem: string | null; sentAt: string | null }>;
+    };
+    assert.equal(page.total, 5);
+    const anna = page.items.find((m) => m.phone === '+79123456789');
+    assert.equal(anna?.text, 'Анна, ваш заказ №84315 готов, к оплате 1460 руб.');
+    assert.equal(anna?.state, 'sent');
+    assert.ok(anna?.sentAt);
+    assert.match(anna?.modem ?? '', /^dongle[01]$/);
+
+    // The simulator's own record: each number got exactly the text we stored, once.
+    const transmitted = h.simulator.sent.filter((s) => s.outcome === 'sent');
+    assert.equal(transmitted.length, 4);
+    assert.equal(new Set(transmitted.map((s) => s.number)).size, 4);
+    for (const s of transmitted) {
+      const m = page.items.find((i) => i.phone === s.number);
+      assert.equal(s.text, m?.text);
+    }
+    // Both modems were used.
+    assert.equal(new Set(transmitted.map((s) => s.device)).size, 2);
+  });
+
+  test('modems and settings through the API', async () => {
+    const modems = (await (await h.api('/modems')).json()) as Array<{ device: string; imsi: string; ready: boolean }>;
+    assert.deepEqual(
+      modems.map((m) => [m.device, m.imsi, m.ready]),
+      [
+        ['dongle0', '250990000000001', true],
+        ['dongle1', '250990000000002', true],
+      ],
+    );
+    const patched = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ sendPauseSeconds: 2.5 }) });
+    assert.equal(patched.status, 200);
+    assert.equal(((await patched.json()) as { sendPauseSeconds: number }).sendPauseSeconds, 2.5);
+    await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ sendPauseSeconds: 0 }) });
+  });
+});
