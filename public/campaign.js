@@ -6,6 +6,7 @@ const rows = document.getElementById('report-rows');
 const stateFilter = document.getElementById('filter-state');
 const search = document.getElementById('filter-q');
 const timeFormat = new Intl.DateTimeFormat('ru-RU', { timeZone: 'Europe/Moscow', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const rub = new Intl.NumberFormat('ru-RU', { style: 'currency', currency: 'RUB', minimumFractionDigits: 2 });
 let page = 1;
 let pages = 1;
 let timer = null;
@@ -26,6 +27,7 @@ function render(data) {
   }
   document.getElementById('progress-bar').style.width = `${c.percent}%`;
   document.getElementById('progress-text').textContent = `${c.done} из ${c.total} (${c.percent}%)`;
+  document.getElementById('cost-so-far').textContent = rub.format(c.costSoFar);
   document.getElementById('campaign-status').textContent = c.statusText;
   document.getElementById('campaign-status').className = `status status-${c.status}`;
   // The buttons depend on the status (e.g. none once the campaign has finished).

@@ -1,5 +1,5 @@
 import { renderTemplate } from '../templates/render.js';
-import { countSegments } from '../templates/segments.js';
+import { countSegments, segmentProblem } from '../templates/segments.js';
 import { ru } from '../i18n/ru.js';
 import { costOf } from './campaign.js';
 
@@ -42,7 +42,7 @@ export function planMessage(template: string, contact: PlanContact, maxParts: nu
   let problem: string | null = null;
   if (missing.length > 0) problem = ru.campaigns.missingFields(missing);
   else if (text.trim() === '') problem = ru.campaigns.emptyText;
-  else if (seg.parts > maxParts) problem = ru.campaigns.tooManyParts(seg.parts, maxParts);
+  else problem = segmentProblem(seg, maxParts);
   return {
     contactId: contact.id,
     rowNumber: contact.rowNumber,

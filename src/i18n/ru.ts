@@ -56,7 +56,7 @@ export const ru = {
       tooManyParts: (parts: number, max: number) =>
         `Сообщение займёт ${parts} SMS, а можно не больше ${max}. Сократите текст или значения полей.`,
       exactly160:
-        'В тексте ровно 160 латинских знаков: модем разобьёт его на 2 SMS, и первая часть может не уйти. Уберите один знак — тогда сообщение уйдёт одной SMS.',
+        'Текст латиницей занимает ровно 160 знаков (€ [ ] { } ^ ~ \\ | считаются за два): модем разобьёт его на 2 SMS, и первая часть может не уйти. Уберите один знак — тогда сообщение уйдёт одной SMS.',
     },
   },
   listsService: {
@@ -75,8 +75,6 @@ export const ru = {
     emptyText: 'Текст сообщения для этой строки пустой.',
     missingFields: (fields: readonly string[]) =>
       `Пустое поле ${fields.map((f) => `«${f}»`).join(', ')}: заполните его в файле или уберите из текста.`,
-    tooManyParts: (parts: number, max: number) =>
-      `Текст занимает ${parts} SMS, а можно не больше ${max}: сократите текст.`,
     unknownFields: (fields: readonly string[], columns: readonly string[]) =>
       `В списке нет ${fields.length > 1 ? 'колонок' : 'колонки'} ${fields.map((f) => `{{${f}}}`).join(', ')}. Можно использовать: ${columns.map((c) => `{{${c}}}`).join(', ')}.`,
     cannot: (action: 'start' | 'pause' | 'resume' | 'cancel', status: string) =>

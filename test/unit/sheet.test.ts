@@ -74,6 +74,12 @@ describe('readSheet: xlsx', () => {
     assert.deepEqual(sheet.rows, [['79123456789']]);
   });
 
+  it('reads an HTML table or a CSV saved with an .xls name (1C and web-shop exports)', () => {
+    const html = '<html><meta charset="utf-8"><body><table><tr><td>Телефон</td><td>Имя</td></tr><tr><td>89123456789</td><td>Анна</td></tr></table></body></html>';
+    assert.deepEqual(readSheet(Buffer.from(html), 'export.xls').rows, [['89123456789', 'Анна']]);
+    assert.deepEqual(readSheet(cp1251('Телефон;Имя\r\n89123456789;Анна\r\n'), 'export.xls').rows, [['89123456789', 'Анна']]);
+  });
+
   it('reads the committed fixture', () => {
     const sheet = readSheet(readFileSync(join(fixtures, 'clients.xlsx')), 'clients.xlsx');
     assert.deepEqual(sheet.columns, ['Телефон', 'Имя', 'Заказ', 'Сумма']);

@@ -64,6 +64,8 @@ export class AmiFrameParser {
       if (this.discarding) {
         // The rest of an over-long line: drop it, resume with the next line.
         this.discarding = false;
+      } else if (end - start > this.maxLineBytes) {
+        this.discardedLines++;
       } else {
         this.handleLine(this.decoder.decode(this.buffer.subarray(start, end)), out);
       }
@@ -138,10 +140,11 @@ export class AmiFrameParser {
       this.followsEnded = true;
       return;
     }
-    // The headers right after "Response: Follows" (Privilege, ActionID) are real headers.
+    // Privilege and ActionID right after "Response: Follows" are real headers; anything else,
+    // even with a colon, is command output.
     const colon = line.indexOf(':');
-    if (lines.length === 0 && colon > 0 && HEADER_NAME.test(line.slice(0, colon))) {
-      const key = line.slice(0, colon).toLowerCase();
+    const key = colon > 0 ? line.slice(0, colon).toLowerCase() : '';
+    if (lines.length === 0 && FOLLOWS_HEADERS.has(key)) {
       if (!(key in current)) current[key] = line.slice(colon + 1).replace(/^[ \t]+/, '');
       return;
     }
@@ -150,7 +153,7 @@ export class AmiFrameParser {
 }
 
 const END_COMMAND = '--END COMMAND--';
-const HEADER_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const FOLLOWS_HEADERS = new Set(['privilege', 'actionid']);
 
 /** Parses a complete byte string (e.g. a test fixture) in one go. */
 export function parseAmiMessages(data: Uint8Array | string): AmiMessage[] {

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
+import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import type { MessageState } from '../../src/dispatcher/message-state.js';
+import { ListsRepo } from '../../src/lists/lists-repo.js';
+import { createLogger } from '../../src/logger.js';
+import { DongleGateway } from '../../src/modems/ami/dongle-gateway.js';
+import { defaultSettings, type Settings } from '../../src/settings/settings.js';
+import { SettingsRepo } from '../../src/settings/settings-repo.js';
+import { AmiSimulator } from '../../src/simulator/ami-simulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { testModems } from '../helpers/harness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
+
+/** For the simulator's real-time modem recovery only; dispatcher time is the fake clock. */
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
+  let testDb: TestDatabase;
+  let simulator: AmiSimulator;
+  let gateways: DongleGateway[] = [];
+  let clock: FakeClock;
+  let settings: Settings;
+
+  before(async () => {
+    testDb = await createTestDatabase();
+  });
+  after(async () => {
+    await testDb.drop();
+  });
+  beforeEach(async () => {
+    simulator = await AmiSimulator.start({ modems: testModems, delayPerPartMs: 5, authFailDelayMs: 10, atTimeoutMs: 100, reconnectAfterMs: 100 });
+    clock = new FakeClock();
+    settings = { ...defaultSettings, sendPauseSeconds: 0, messageTimeoutSeconds: 90 };
+    await testDb.db.knex.raw('truncate campaigns, lists, messages, list_contacts restart identity cascade');
+  });
+  afterEach(async () => {
+    for (const g of gateways) await g.close();
+    gateways = [];
+    await simulator.close();
+  });
+
+  async function gateway(): Promise<DongleGateway> {
+    const g = new DongleGateway({ host: '127.0.0.1', port: simulator.port, username: 'simcast', secret: 'simcast', log, actionTimeoutMs: 2000 });
+    gateways.push(g);
+    assert.equal(await g.start(), true);
+    return g;
+  }
+
+  function dispatcher(g: DongleGateway, instanceId = 'pbx-1'): Dispatcher {
+    return new Dispatcher({ repo: new DispatchRepo(testDb.db.knex, instanceId), gateway: g, clock, log, settings: async () => settings });
+  }
+
+  /** A running campaign of `phones.length` one-part messages. */
+  async function runningCampaign(phones: string[]): Promise<number> {
+    const knex = testDb.db.knex;
+    const lists = new ListsRepo(knex);
+    const listId = await lists.create(
+      { name: 'Тест', fileName: 't.xlsx', columns: ['Телефон', 'Имя'], phoneColumn: 'Телефон', duplicates: [], rejected: [], createdBy: null },
+      phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}` } })),
+      clock.now(),
+    );
+    const service = new CampaignsService(new CampaignsRepo(knex), lists, new SettingsRepo(knex), clock);
+    const { campaign } = await service.create({ name: 'Тест', listId, template: '{{Имя}}, здравствуйте!', kind: 'service', createdBy: null });
+    await service.act(campaign.id, 'start');
+    return campaign.id;
+  }
+
+  async function states(campaignId: number): Promise<Record<string, MessageState>> {
+    const rows = await testDb.db.knex('messages').where({ campaign_id: campaignId }).select('phone', 'state');
+    return Object.fromEntries(rows.map((r: { phone: string; state: MessageState }) => [r.phone, r.state]));
+  }
+
+  /** Waits until `count` messages have reached `state` (awaits dispatcher events, never sleeps). */
+  async function reached(d: Dispatcher, state: MessageState, count: number): Promise<void> {
+    let seen = 0;
+    const signal = AbortSignal.timeout(10_000);
+    while (seen < count) {
+      const [e] = (await once(d.events, 'message', { signal })) as [{ state: MessageState }];
+      if (e.state === state) seen++;
+    }
+  }
+
+  test('a restart turns this instance’s in-flight message into unknown; it is never re-sent', async () => {
+    const g1 = await gateway();
+    simulator.setMode('dongle0', 'hang');
+    simulator.setMode('dongle1', 'disconnected');
+    const campaignId = await runningCampaign(['+79120000001', '+79120000002']);
+    const crashed = dispatcher(g1);
+    await crashed.recover();
+    await crashed.tick();
+    assert.equal((await states(campaignId))['+79120000001'], 'sending');
+    // The process "dies" here: no more ticks, its gateway gone.
+    await g1.close();
+
+    // Another instance sharing the database must not touch pbx-1's row.
+    await new DispatchRepo(testDb.db.knex, 'pbx-2').recoverInFlight(clock.now(), 'restart of pbx-2');
+    const g2 = await gateway();
+    assert.equal((await states(campaignId))['+79120000001'], 'sending');
+
+    await waitUntil(() => simulator.modeOf('dongle0') === 'ok');
+    simulator.setMode('dongle1', 'ok');
+    const restarted = dispatcher(g2);
+    await restarted.recover();
+    assert.equal((await states(campaignId))['+79120000001'], 'unknown');
+    const finished = once(restarted.events, 'campaign-finished');
+    const sent = reached(restarted, 'sent', 1);
+    await restarted.tick();
+    await sent;
+    await restarted.tick();
+    await finished;
+    assert.deepEqual(await states(campaignId), { '+79120000001': 'unknown', '+79120000002': 'sent' });
+    const toFirst = simulator.sent.filter((s) => s.number === '+79120000001');
+    assert.deepEqual(toFirst.map((s) => s.outcome), ['hung'], 'the first number was handed to chan_dongle once, never again');
+  });
+
+  test('no report within the timeout → unknown, and the modem takes the next message', async () => {
+    const g = await gateway();
+    simulator.setMode('dongle0', 'hang');
+    simulator.setMode('dongle1', 'disconnected');
+    const campaignId = await runningCampaign(['+79120000011', '+79120000012']);
+    const d = dispatcher(g);
+    await d.recover();
+    await d.tick();
+    clock.advance(89_000);
+    await d.tick();
+    assert.equal((await states(campaignId))['+79120000011'], 'sending', 'still within the timeout');
+    // chan_dongle drops the hung modem (AT timeout), flushing its queue without a report, then finds it again.
+    await waitUntil(() => simulator.modeOf('dongle0') === 'ok');
+    clock.advance(1_000);
+    const sent = reached(d, 'sent', 1);
+    await d.tick();
+    await sent;
+    const row = await testDb.db.knex('messages').where({ phone: '+79120000011' }).first('state', 'error');
+    assert.equal(row.state, 'unknown');
+    assert.match(row.error, /Нет ответа от модема за 90 с/);
+    assert.equal((await states(campaignId))['+79120000012'], 'sent');
+  });
+
+  test('chan_dongle refusing the action (device disconnected) puts the message back; it goes out later', async () => {
+    const g = await gateway();
+    const d = dispatcher(g);
+    await d.recover();
+    await d.tick(); // learn the modems while both are ready
+    const campaignId = await runningCampaign(['+79120000021']);
+    simulator.setMode('dongle0', 'disconnected');
+    simulator.setMode('dongle1', 'disconnected');
+    // The dispatcher still believes the modems are ready until its next refresh: the refusal must be safe.
+    await d.tick();
+    const row = await testDb.db.knex('messages').where({ campaign_id: campaignId }).first('state', 'attempts', 'not_before', 'error');
+    if (row.state === 'waiting') {
+      assert.equal(row.attempts, 1);
+      assert.match(row.error, /disconnected/i);
+      assert.ok(new Date(row.not_before) > clock.now());
+    }
+    simulator.setMode('dongle0', 'ok');
+    clock.advance(10 * 60_000);
+    const sent = reached(d, 'sent', 1);
+    await d.tick();
+    await sent;
+    assert.equal((await states(campaignId))['+79120000021'], 'sent');
+    assert.equal(simulator.sent.filter((s) => s.number === '+79120000021').length, 1);
+  });
+
+  test('the modem refusing an SMS → failed with the reason, not retried', async () => {
+    const g = await gateway();
+    simulator.failNumbers.add('+79120000031');
+    const campaignId = await runningCampaign(['+79120000031']);
+    const d = dispatcher(g);
+    await d.recover();
+    const failed = reached(d, 'failed', 1);
+    await d.tick();
+    await failed;
+    clock.advance(3600_000);
+    await d.tick();
+    const row = await testDb.db.knex('messages').where({ campaign_id: campaignId }).first('state', 'error');
+    assert.equal(row.state, 'failed');
+    assert.ok(row.error);
+    assert.equal(simulator.sent.filter((s) => s.number === '+79120000031').length, 1);
+  });
+
+  test('pause acts before the next message; cancel skips the rest', async () => {
+    const g = await gateway();
+    simulator.setMode('dongle1', 'disconnected');
+    const phones = ['+79120000041', '+79120000042', '+79120000043'];
+    const campaignId = await runningCampaign(phones);
+    const knex = testDb.db.knex;
+    const service = new CampaignsService(new CampaignsRepo(knex), new ListsRepo(knex), new SettingsRepo(knex), clock);
+    const d = dispatcher(g);
+    await d.recover();
+    const first = reached(d, 'sent', 1);
+    await d.tick();
+    await first;
+    await service.act(campaignId, 'pause');
+    await d.tick();
+    await d.tick();
+    assert.equal(Object.values(await states(campaignId)).filter((s) => s === 'waiting').length, 2);
+    await service.act(campaignId, 'cancel');
+    assert.deepEqual(Object.values(await states(campaignId)).sort(), ['sent', 'skipped', 'skipped']);
+    assert.equal(simulator.sent.length, 1);
+  });
+
+  test('two instances on one database never claim the same message', async () => {
+    const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
+    const campaignId = await runningCampaign(phones);
+    const repos = [new DispatchRepo(testDb.db.knex, 'pbx-a'), new DispatchRepo(testDb.db.knex, 'pbx-b')];
+    const claims = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => repos[i % 2]!.claimNext(`dongle${i}`, clock.now())),
+    );
+    const ids = claims.filter((c) => c !== null).map((c) => c.id);
+    assert.equal(ids.length, 40);
+    assert.equal(new Set(ids).size, 40);
+    const left = await testDb.db.knex('messages').where({ campaign_id: campaignId, state: 'waiting' }).count<{ n: number }[]>('* as n');
+    assert.equal(Number(left[0]?.n), 0);
+  });
+});
