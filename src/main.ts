@@ -4,6 +4,7 @@ import { hashPassword, passwordProblem } from './auth/password.js';
 import { TokensRepo } from './auth/tokens.js';
 import { UsersRepo, type Role } from './auth/users-repo.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirLockedError } from './db/knex.js';
 import { migrateLatest } from './db/migrations.js';
 import { createLogger } from './logger.js';
 import { openDatabase, startService } from './service.js';
@@ -127,7 +128,7 @@ function fail(message: string): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DataDirLockedError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { hashPassword } from './auth/password.js';
 import { TokensRepo } from './auth/tokens.js';
 import { UsersRepo } from './auth/users-repo.js';
 import { CampaignsRepo } from './campaigns/campaigns-repo.js';
@@ -18,6 +19,21 @@ import { DongleGateway } from './modems/ami/dongle-gateway.js';
 import { SettingsRepo } from './settings/settings-repo.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
 import { createApp } from './web/app.js';
+
+/**
+ * The embedded database is locked by the running service, so `npx simcast user add` cannot run
+ * beside it. On the very first start the quick start therefore makes an `admin` with a random
+ * password and prints it once; with a PostgreSQL server the CLI is the way.
+ */
+async function ensureFirstAdmin(users: UsersRepo, log: Logger): Promise<void> {
+  if ((await users.count()) > 0) return;
+  const password = randomBytes(9).toString('base64url');
+  await users.upsert('admin', await hashPassword(password), 'admin');
+  log.warn({ event: 'users.first-admin' }, 'created the first user "admin"');
+  process.stderr.write(
+    `\n  Создан первый пользователь: логин admin, пароль ${password}\n  Запишите пароль: он показан один раз. Сменить: остановите службу и выполните npx simcast user add --login admin --role admin\n\n`,
+  );
+}
 
 export function openDatabase(config: Config): Database {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.dataDir);
@@ -56,6 +72,8 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const gateway = new DongleGateway({ ...ami, log: log.child({ component: 'ami' }) });
   gateway.start();
 
+  const users = new UsersRepo(db.knex);
+  if (db.kind === 'pglite') await ensureFirstAdmin(users, log);
   const settings = new SettingsRepo(db.knex);
   const sessionSecret = config.sessionSecret ?? (await settings.secret('session', () => randomBytes(32).toString('base64url')));
   const listsRepo = new ListsRepo(db.knex);
@@ -73,7 +91,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     knex: db.knex,
     clock,
     log,
-    users: new UsersRepo(db.knex),
+    users,
     tokens: new TokensRepo(db.knex),
     lists: new ListsService(listsRepo, clock),
     campaigns,
