@@ -163,7 +163,11 @@ export class AmiConnection {
   start(): Promise<boolean> {
     if (this.running) return Promise.resolve(this.isConnected());
     return new Promise<boolean>((resolveFirst) => {
-      this.running = this.run(resolveFirst);
+      // start() never rejects (callers may not await it); a bug in the loop is logged instead.
+      this.running = this.run(resolveFirst).catch((err: unknown) => {
+        this.log.error({ event: 'ami.loop.crashed', err }, 'AMI reconnect loop crashed');
+        resolveFirst(false);
+      });
     });
   }
 
