@@ -58,17 +58,23 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** Lock files this process holds: a second open from the same process is refused too. */
+const heldLocks = new Set<string>();
+
 function takeLock(lockPath: string): void {
+  if (heldLocks.has(lockPath)) throw new DataDirLockedError(lockPath, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeFileSync(fd, String(process.pid));
       closeSync(fd);
+      heldLocks.add(lockPath);
       process.once('exit', () => releaseLock(lockPath));
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(lockPath, 'utf8').trim());
+      // Our own pid here is a stale file from an earlier process that had the same pid (containers).
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
         throw new DataDirLockedError(lockPath, pid);
       }
@@ -80,6 +86,7 @@ function takeLock(lockPath: string): void {
 }
 
 function releaseLock(lockPath: string): void {
+  heldLocks.delete(lockPath);
   try {
     if (Number(readFileSync(lockPath, 'utf8').trim()) === process.pid) unlinkSync(lockPath);
   } catch {

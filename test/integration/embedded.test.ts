@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
+import { systemClock } from '../../src/clock.js';
+import { DataDirLockedError, openEmbedded } from '../../src/db/knex.js';
+import { migrateLatest } from '../../src/db/migrations.js';
+import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
+import { ListsRepo } from '../../src/lists/lists-repo.js';
+import { ListsService } from '../../src/lists/lists-service.js';
+import { SettingsRepo } from '../../src/settings/settings-repo.js';
+import { xlsxBuffer } from '../helpers/harness.js';
+
+test('the embedded default (PGlite): same migrations, one process at a time, data survives a reopen', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'simcast-pglite-'));
+  try {
+    const db = openEmbedded(dir);
+    assert.deepEqual((await migrateLatest(db.knex)).length, 5);
+    assert.throws(() => openEmbedded(dir), DataDirLockedError, 'a second process must not open the same data folder');
+
+    const lists = new ListsRepo(db.knex);
+    const list = await new ListsService(lists, systemClock).importFile({
+      data: xlsxBuffer([
+        ['Телефон', 'Имя'],
+        ['89123456789', 'Анна'],
+        ['89161234567', 'Борис'],
+      ]),
+      fileName: 'клиенты.xlsx',
+      createdBy: 'test',
+    });
+    const campaigns = new CampaignsService(new CampaignsRepo(db.knex), lists, new SettingsRepo(db.knex), systemClock);
+    const { campaign, summary } = await campaigns.create({ name: 'Проверка', listId: list.id, template: 'Здравствуйте, {{Имя}}!', kind: 'service', createdBy: null });
+    assert.equal(summary.sendable, 2);
+    await campaigns.act(campaign.id, 'start');
+    const claimed = await new DispatchRepo(db.knex, 'embedded').claimNext('dongle0', new Date());
+    assert.equal(claimed?.text, 'Здравствуйте, Анна!');
+    await db.close();
+
+    const reopened = openEmbedded(dir);
+    assert.deepEqual(await migrateLatest(reopened.knex), []);
+    assert.equal(await new DispatchRepo(reopened.knex, 'embedded').recoverInFlight(new Date(), 'restart'), 1);
+    const counts = await new CampaignsRepo(reopened.knex).counts(campaign.id);
+    assert.equal(counts.unknown, 1);
+    assert.equal(counts.waiting, 1);
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
