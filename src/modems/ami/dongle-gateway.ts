@@ -12,27 +12,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { GatewayEvent, ModemInfo, SmsGateway, SubmitRequest, SubmitResult } from '../sms-gateway.js';
 import { AmiUnsafeValueError, assertSafeAmiAction, escapeDongleMessage } from './ami-values.js';
-import { AmiActionError, AmiConnection, type AmiConnectionEvent, type BackoffOptions } from './connection.js';
+import { AmiActionError, AmiConnection, type AmiConnectionEvent, type AmiConnectionOptions } from './connection.js';
 import { detectGeneration, eventName, toGatewayEvent, toModemInfo, toSubmitResult, type DongleGeneration } from './dongle-events.js';
 
-/** Options for {@link DongleGateway}. */
-export interface DongleGatewayOptions {
-  host: string;
-  port: number;
-  username: string;
-  secret: string;
-  log: Logger;
-  /** For reconnect backoff waits. Default: the system clock. */
-  clock?: Clock;
-  /** Response timeout per action (DongleSendSMS ack, DongleShowDevices list). Default 10 s. */
-  actionTimeoutMs?: number;
-  /** Heartbeat period; 0 disables. Default 20 s. */
-  pingIntervalMs?: number;
-  /** Heartbeat timeout. Default 5 s. */
-  pingTimeoutMs?: number;
-  /** TCP connect + Login timeout. Default 10 s. */
-  connectTimeoutMs?: number;
-  backoff?: BackoffOptions;
+/** Options for {@link DongleGateway}: the connection's (timeouts, heartbeat, backoff) plus: */
+export interface DongleGatewayOptions extends AmiConnectionOptions {
   /**
    * Ask for delivery reports (`Report: yes`). Default false: with `yes`, chan_dongle sends NO
    * "sent" event at all, only the Type 1 delivery report (or Type 2 on expiry), doc §2.5.
@@ -57,19 +41,7 @@ export class DongleGateway implements SmsGateway {
   constructor(options: DongleGatewayOptions) {
     this.options = options;
     this.log = options.log.child({ component: 'dongle-gateway' });
-    this.connection = new AmiConnection({
-      host: options.host,
-      port: options.port,
-      username: options.username,
-      secret: options.secret,
-      log: this.log,
-      ...(options.clock ? { clock: options.clock } : {}),
-      actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
-      pingIntervalMs: options.pingIntervalMs ?? 20_000,
-      ...(options.pingTimeoutMs !== undefined ? { pingTimeoutMs: options.pingTimeoutMs } : {}),
-      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
-    });
+    this.connection = new AmiConnection({ ...options, log: this.log });
     this.connection.on((event) => this.onConnectionEvent(event));
   }
 
