@@ -17,6 +17,9 @@ import { ListsService } from './lists/lists-service.js';
 import type { Logger } from './logger.js';
 import { DongleGateway } from './modems/ami/dongle-gateway.js';
 import { SettingsRepo } from './settings/settings-repo.js';
+import { SimsRepo } from './sims/sims-repo.js';
+import { SimsService } from './sims/sims-service.js';
+import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
 import { createApp } from './web/app.js';
 
@@ -77,15 +80,19 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const settings = new SettingsRepo(db.knex);
   const sessionSecret = config.sessionSecret ?? (await settings.secret('session', () => randomBytes(32).toString('base64url')));
   const listsRepo = new ListsRepo(db.knex);
-  const campaigns = new CampaignsService(new CampaignsRepo(db.knex), listsRepo, settings, clock);
+  const sims = new SimsRepo(db.knex);
+  const campaigns = new CampaignsService(new CampaignsRepo(db.knex), listsRepo, settings, clock, () => sims.imsis());
   const dispatcher = new Dispatcher({
     repo: new DispatchRepo(db.knex, config.instanceId),
+    sims,
     gateway,
     clock,
     log,
     settings: () => settings.get(),
   });
   campaigns.onChange = () => dispatcher.notify();
+  const notifications = new NotificationsService(db.knex, settings, clock);
+  notifications.onQueued = () => dispatcher.notify();
 
   const app = createApp({
     knex: db.knex,
@@ -96,6 +103,8 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     lists: new ListsService(listsRepo, clock),
     campaigns,
     settings,
+    sims: new SimsService(sims, settings, gateway, clock),
+    notifications,
     gateway,
     dispatcher,
     simulated: simulator !== null,

@@ -17,6 +17,10 @@ export interface CampaignRecord {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** A service campaign may send outside the sending window. */
+  ignoreWindow: boolean;
+  /** Only these SIMs (IMSI) send it; null: every SIM. */
+  sims: string[] | null;
 }
 
 export type StateCounts = Record<MessageState, number>;
@@ -51,6 +55,8 @@ function toCampaign(row: Record<string, unknown>): CampaignRecord {
     createdAt: new Date(row.created_at as string),
     startedAt: date(row.started_at),
     finishedAt: date(row.finished_at),
+    ignoreWindow: Boolean(row.ignore_window),
+    sims: (row.sims as string[] | null) ?? null,
   };
 }
 
@@ -77,7 +83,7 @@ export class CampaignsRepo {
    * stored as `skipped` with the reason, so the report shows every recipient of the list.
    */
   async create(
-    campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy'>,
+    campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy' | 'ignoreWindow' | 'sims'>,
     messages: readonly PlannedMessage[],
     now: Date,
   ): Promise<number> {
@@ -93,6 +99,8 @@ export class CampaignsRepo {
           max_parts: campaign.maxParts,
           created_by: campaign.createdBy,
           created_at: now,
+          ignore_window: campaign.ignoreWindow,
+          sims: campaign.sims ? JSON.stringify(campaign.sims) : null,
         })
         .returning('id');
       const campaignId = row.id as number;
@@ -108,6 +116,7 @@ export class CampaignsRepo {
             state: m.problem ? 'skipped' : 'waiting',
             error: m.problem,
             finished_at: m.problem ? now : null,
+            created_at: now,
           })),
         );
       }

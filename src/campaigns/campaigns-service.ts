@@ -14,6 +14,10 @@ export interface CampaignDraft {
   template: string;
   kind: CampaignKind;
   createdBy: string | null;
+  /** Service campaigns only: send outside the sending window too. */
+  ignoreWindow?: boolean | undefined;
+  /** Send only through these SIMs (IMSI); absent or empty: every SIM. */
+  sims?: string[] | undefined | null;
 }
 
 export interface Preview {
@@ -31,6 +35,8 @@ export class CampaignsService {
     private readonly lists: ListsRepo,
     private readonly settings: SettingsRepo,
     private readonly clock: Clock,
+    /** IMSIs of the SIMs we know, to check a campaign's SIM choice. */
+    private readonly knownSims: () => Promise<string[]> = async () => [],
   ) {}
 
   /** Renders the template for the whole list; nothing is stored. */
@@ -44,6 +50,15 @@ export class CampaignsService {
     const name = draft.name.trim();
     if (!name) throw new AppError('VALIDATION', ru.campaigns.nameRequired, { field: 'name' });
     if (name.length > 200) throw new AppError('VALIDATION', ru.campaigns.nameTooLong, { field: 'name' });
+    if (draft.ignoreWindow && draft.kind === 'advertising') {
+      throw new AppError('VALIDATION', ru.campaigns.advertisingKeepsWindow, { field: 'ignoreWindow' });
+    }
+    const sims = draft.sims && draft.sims.length > 0 ? [...new Set(draft.sims)] : null;
+    if (sims) {
+      const known = new Set(await this.knownSims());
+      const unknown = sims.filter((imsi) => !known.has(imsi));
+      if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownSims(unknown), { field: 'sims' });
+    }
     const settings = await this.settings.get();
     const { messages } = await this.plan(draft.listId, draft.template);
     const summary = summarise(messages, settings.pricePerPart);
@@ -56,6 +71,8 @@ export class CampaignsService {
         pricePerPart: settings.pricePerPart,
         maxParts: settings.maxParts,
         createdBy: draft.createdBy,
+        ignoreWindow: draft.ignoreWindow ?? false,
+        sims,
       },
       messages,
       this.clock.now(),

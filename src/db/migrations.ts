@@ -4,6 +4,10 @@ import * as createSettings from '../../migrations/20261126000200_create-settings
 import * as createLists from '../../migrations/20261126000300_create-lists.js';
 import * as createCampaigns from '../../migrations/20261126000400_create-campaigns.js';
 import * as createMessages from '../../migrations/20261126000500_create-messages.js';
+import * as createSims from '../../migrations/20261126000600_create-sims.js';
+import * as createSimUsage from '../../migrations/20261126000700_create-sim-usage.js';
+import * as messagesSimsAndNotifications from '../../migrations/20261126000800_messages-sims-and-notifications.js';
+import * as campaignWindowAndSims from '../../migrations/20261126000900_campaign-window-and-sims.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +25,10 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261126000300_create-lists', createLists],
   ['20261126000400_create-campaigns', createCampaigns],
   ['20261126000500_create-messages', createMessages],
+  ['20261126000600_create-sims', createSims],
+  ['20261126000700_create-sim-usage', createSimUsage],
+  ['20261126000800_messages-sims-and-notifications', messagesSimsAndNotifications],
+  ['20261126000900_campaign-window-and-sims', campaignWindowAndSims],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -1,14 +1,46 @@
 import type { Knex } from 'knex';
+import { drawPauseMs, simAvailability, type SimBudgetState } from '../scheduling/sim-budget.js';
+import { periodKeys, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
 import type { MessageState, Transition } from './message-state.js';
 
-/** A message claimed for one modem: written as `sending` before its DongleSendSMS goes out. */
+/** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
 export interface ClaimedMessage {
   id: number;
-  campaignId: number;
+  campaignId: number | null;
   phone: string;
   text: string;
   parts: number;
   attempts: number;
+}
+
+/** What the claim needs to know besides the SIM: all decided by the caller from settings and now. */
+export interface ClaimContext {
+  now: Date;
+  timeZone: string;
+  /** Whether the sending window is open now. */
+  windowOpen: boolean;
+  /** Whether notifications may go while the window is closed. */
+  notificationsIgnoreWindow: boolean;
+  /** Largest message (in parts) this SIM may take; e.g. 1 on classic chan_dongle builds. */
+  maxPartsPerMessage: number;
+  random: () => number;
+}
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord }
+  | { kind: 'sim-unavailable'; reason: string; until: Date | null }
+  | { kind: 'nothing' };
+
+export function simBudgetState(sim: SimRecord): SimBudgetState {
+  return {
+    enabled: sim.enabled,
+    dailyLimit: sim.dailyLimit,
+    monthlyLimit: sim.monthlyLimit,
+    usedToday: sim.usedToday,
+    usedThisMonth: sim.usedThisMonth,
+    nextSendAt: sim.nextSendAt,
+    outOfRotationUntil: sim.outOfRotationUntil,
+  };
 }
 
 /**
@@ -18,7 +50,7 @@ export interface ClaimedMessage {
 export class DispatchRepo {
   constructor(
     private readonly knex: Knex,
-    private readonly instanceId: string,
+    readonly instanceId: string,
   ) {}
 
   /**
@@ -33,51 +65,106 @@ export class DispatchRepo {
   }
 
   /**
-   * Claims the next waiting message of a running campaign for `modem`, in one statement:
-   * SKIP LOCKED lets several instances claim side by side without ever taking the same row,
-   * and checking the campaign's status here makes pause and cancel act before the next message.
+   * One short transaction per SIM: lock the SIM row, decide from its ledger whether it may send
+   * now (pure `simAvailability`), claim the next waiting message that fits its budget, reserve the
+   * message's parts in the ledger and set the SIM's next slot. Two campaigns, notifications and
+   * several instances all go through the SIM row lock, so a limit can never be overrun.
+   * SKIP LOCKED lets instances claim side by side without ever taking the same message; checking
+   * the campaign's status here makes pause and cancel act before the next message.
    */
-  async claimNext(modem: string, now: Date): Promise<ClaimedMessage | null> {
-    const result = await this.knex.raw(
-      `update messages set state = 'sending', modem = ?, instance_id = ?, claimed_at = ?, attempts = attempts + 1, error = null
-        where id = (
-          select m.id from messages m join campaigns c on c.id = m.campaign_id
-           where m.state = 'waiting' and c.status = 'running' and (m.not_before is null or m.not_before <= ?)
-           order by c.started_at, m.campaign_id, m.id
-           for update of m skip locked
-           limit 1)
-        returning id, campaign_id, phone, text, parts, attempts`,
-      [modem, this.instanceId, now, now],
-    );
-    const row = result.rows[0];
-    if (!row) return null;
-    return {
-      id: Number(row.id),
-      campaignId: row.campaign_id,
-      phone: row.phone,
-      text: row.text,
-      parts: row.parts,
-      attempts: row.attempts,
-    };
+  async claimForSim(imsi: string, device: string, ctx: ClaimContext): Promise<ClaimOutcome> {
+    return this.knex.transaction(async (trx) => {
+      const locked = await trx('sims').where({ imsi }).forUpdate().first('imsi');
+      if (!locked) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
+      const sim = toSim(await simsWithUsage(trx, ctx.now, ctx.timeZone).where('s.imsi', imsi).first());
+      const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
+      if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
+      const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
+
+      const result = await trx.raw(
+        `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
+                attempts = attempts + 1, error = null, price_per_part = ?
+          where id = (
+            select m.id from messages m left join campaigns c on c.id = m.campaign_id
+             where m.state = 'waiting'
+               and (m.not_before is null or m.not_before <= ?)
+               and m.parts <= ?
+               and (
+                 (m.campaign_id is null and (?::boolean or ?::boolean))
+                 or (c.status = 'running' and (?::boolean or c.ignore_window)
+                     and (c.sims is null or c.sims @> jsonb_build_array(?::text)))
+               )
+             order by m.priority desc, c.started_at nulls first, m.campaign_id nulls first, m.id
+             for update of m skip locked
+             limit 1)
+          returning id, campaign_id, phone, text, parts, attempts`,
+        [device, imsi, this.instanceId, ctx.now, sim.pricePerPart, ctx.now, budget, ctx.windowOpen, ctx.notificationsIgnoreWindow, ctx.windowOpen, imsi],
+      );
+      const row = result.rows[0];
+      if (!row) return { kind: 'nothing' };
+      const message: ClaimedMessage = {
+        id: Number(row.id),
+        campaignId: row.campaign_id ?? null,
+        phone: row.phone,
+        text: row.text,
+        parts: row.parts,
+        attempts: row.attempts,
+      };
+      await this.reserve(trx, imsi, message.parts, ctx);
+      const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
+      await trx('sims').where({ imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
+      return { kind: 'claimed', message, sim };
+    });
   }
 
-  /** Applies a transition if the message is still in one of `from`; returns whether it was. */
-  async apply(id: number, from: readonly MessageState[], t: Transition, now: Date): Promise<{ campaignId: number; modem: string | null } | null> {
-    const patch: Record<string, unknown> = { state: t.state, error: t.error };
-    if (t.state === 'waiting') {
-      patch.not_before = t.notBefore;
-      patch.modem = null;
-    } else {
-      patch.finished_at = now;
+  private async reserve(trx: Knex.Transaction, imsi: string, parts: number, ctx: ClaimContext): Promise<void> {
+    const { day, month } = periodKeys(ctx.now, ctx.timeZone);
+    for (const period of [day, month]) {
+      await trx.raw(
+        `insert into sim_usage (imsi, period, parts) values (?, ?, ?)
+         on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts`,
+        [imsi, period, parts],
+      );
     }
-    if (t.state === 'sent') patch.sent_at = now;
-    const rows = await this.knex('messages')
-      .where({ id })
-      .whereIn('state', from)
-      .update(patch)
-      .returning(['campaign_id', 'modem']);
-    const row = rows[0];
-    return row ? { campaignId: row.campaign_id, modem: row.modem } : null;
+  }
+
+  /**
+   * Applies a transition if the message is still in one of `from`. `release`: chan_dongle refused
+   * the action, nothing was sent, so the parts reserved at the claim go back to the SIM's ledger
+   * (for the period of the claim).
+   */
+  async apply(
+    id: number,
+    from: readonly MessageState[],
+    t: Transition,
+    now: Date,
+    options: { release?: { timeZone: string } } = {},
+  ): Promise<{ campaignId: number | null; imsi: string | null } | null> {
+    return this.knex.transaction(async (trx) => {
+      const patch: Record<string, unknown> = { state: t.state, error: t.error };
+      if (t.state === 'waiting') {
+        patch.not_before = t.notBefore;
+        patch.modem = null;
+      } else {
+        patch.finished_at = now;
+      }
+      if (t.state === 'sent') patch.sent_at = now;
+      const rows = await trx('messages')
+        .where({ id })
+        .whereIn('state', from)
+        .update(patch)
+        .returning(['campaign_id', 'imsi', 'parts', 'claimed_at']);
+      const row = rows[0];
+      if (!row) return null;
+      if (options.release && row.imsi && row.claimed_at) {
+        const { day, month } = periodKeys(new Date(row.claimed_at), options.release.timeZone);
+        await trx('sim_usage')
+          .where({ imsi: row.imsi })
+          .whereIn('period', [day, month])
+          .update({ parts: trx.raw('greatest(parts - ?, 0)', [row.parts]) });
+      }
+      return { campaignId: row.campaign_id ?? null, imsi: row.imsi ?? null };
+    });
   }
 
   async stateOf(id: number): Promise<MessageState | null> {
@@ -86,12 +173,50 @@ export class DispatchRepo {
   }
 
   /** This instance's `sending` messages claimed before `cutoff`. */
-  async overdue(cutoff: Date): Promise<Array<{ id: number; modem: string | null }>> {
+  async overdue(cutoff: Date): Promise<Array<{ id: number }>> {
     const rows = await this.knex('messages')
       .where({ state: 'sending', instance_id: this.instanceId })
       .andWhere('claimed_at', '<=', cutoff)
-      .select('id', 'modem');
-    return rows.map((r: { id: unknown; modem: string | null }) => ({ id: Number(r.id), modem: r.modem }));
+      .select('id');
+    return rows.map((r: { id: unknown }) => ({ id: Number(r.id) }));
+  }
+
+  /** The SIM's pacing after a message settled: the pause runs from now, failures are counted. */
+  async afterSend(imsi: string, nextSendAt: Date, failure: { reason: string; outOfRotationUntil: Date | null } | null, now: Date): Promise<void> {
+    if (!failure) {
+      await this.knex('sims').where({ imsi }).update({ next_send_at: nextSendAt, consecutive_failures: 0 });
+      return;
+    }
+    await this.knex('sims')
+      .where({ imsi })
+      .update({
+        next_send_at: nextSendAt,
+        consecutive_failures: this.knex.raw('consecutive_failures + 1'),
+        last_failure: failure.reason.slice(0, 500),
+        last_failure_at: now,
+        out_of_rotation_until: failure.outOfRotationUntil,
+      });
+  }
+
+  async consecutiveFailures(imsi: string): Promise<number> {
+    const row = await this.knex('sims').where({ imsi }).first('consecutive_failures');
+    return Number(row?.consecutive_failures ?? 0);
+  }
+
+  /** The earliest future `not_before` among waiting messages (a retry's backoff), for the loop's sleep. */
+  async nextRetryAt(now: Date): Promise<Date | null> {
+    const row = await this.knex('messages').where({ state: 'waiting' }).andWhere('not_before', '>', now).min('not_before as at').first();
+    return row?.at ? new Date(row.at) : null;
+  }
+
+  /** Whether anything could be sent at all: waiting notifications or messages of running campaigns. */
+  async hasWork(): Promise<boolean> {
+    const row = await this.knex('messages as m')
+      .leftJoin('campaigns as c', 'c.id', 'm.campaign_id')
+      .where('m.state', 'waiting')
+      .andWhere((q) => q.whereNull('m.campaign_id').orWhere('c.status', 'running'))
+      .first(this.knex.raw('1 as one'));
+    return row !== undefined;
   }
 
   /** Running campaigns with nothing left waiting or sending become `finished`. */

@@ -2,10 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { GatewayEvent, ModemInfo, SmsGateway } from '../modems/sms-gateway.js';
+import { isInsideWindow, nextWindowOpen } from '../scheduling/sending-window.js';
+import { drawPauseMs, rotationAfterFailure } from '../scheduling/sim-budget.js';
 import type { Settings } from '../settings/settings.js';
+import { defaultPauseRange } from '../settings/settings.js';
+import type { SimsRepo } from '../sims/sims-repo.js';
 import type { DispatchRepo } from './dispatch-repo.js';
 import { afterReport, afterSubmit, type MessageState, type Transition } from './message-state.js';
-import { freeAtAfterSend, modemsReadyToSend, nextWakeDelayMs, type ModemSlot } from './policy.js';
 
 /** Our message ids travel to chan_dongle as Payload `simcast-<id>` and come back in DongleReport. */
 export const payloadOf = (id: number) => `simcast-${id}`;
@@ -16,42 +19,63 @@ export function messageIdOf(payload: string): number | null {
 
 export interface DispatcherEvents {
   /** A message changed state (tests and the live page await these instead of sleeping). */
-  message: [{ id: number; campaignId: number; state: MessageState }];
+  message: [{ id: number; campaignId: number | null; state: MessageState }];
   'campaign-finished': [{ campaignId: number }];
-  tick: [];
+  tick: [TickResult];
+}
+
+export interface TickResult {
+  claimed: number;
+  inFlight: number;
+  /** When something may next become sendable (a pause ends, the window opens, a day starts…). */
+  wakeAt: Date | null;
 }
 
 export interface DispatcherDeps {
   repo: DispatchRepo;
+  sims: SimsRepo;
   gateway: SmsGateway;
   clock: Clock;
   log: Logger;
   settings: () => Promise<Settings>;
+  /** Randomness for the pauses (a dependency, so tests can fix it). */
+  random?: () => number;
   /** How often to re-read the modem list from chan_dongle even without status events. */
   modemRefreshMs?: number;
-  /** Longest sleep between ticks when nothing is due. */
+  /** Longest sleep between ticks. */
   idleMs?: number;
 }
 
+interface InFlight {
+  messageId: number;
+  imsi: string;
+}
+
+/** Why a message was settled, for the SIM's failure count. */
+type Blame = 'none' | 'sim' | 'message';
+
 /**
- * Sends waiting messages of running campaigns through every ready modem, one message in flight
- * per modem. Every message is written `sending` (with its modem and this instance) before its
- * DongleSendSMS is written to AMI; its report, or the timeout, settles it. Locks are never held
- * across network I/O: the claim commits first.
+ * Sends waiting messages through every ready SIM, one message in flight per modem, each SIM
+ * within its ledger limits and pause, inside the sending window. Every message is written
+ * `sending` (with its SIM and this instance) before its DongleSendSMS is written to AMI; its
+ * report, or the timeout, settles it. Locks are never held across network I/O: the claim commits
+ * first. See CONTEXT.md beside this file.
  */
 export class Dispatcher {
   readonly events = new EventEmitter<DispatcherEvents>();
-  private readonly slots = new Map<string, ModemSlot>();
+  private readonly inFlight = new Map<string, InFlight>();
   private modems: ModemInfo[] = [];
   private modemsFetchedAt = -Infinity;
   private modemsDirty = true;
   private wake: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  private ticking: Promise<void> | null = null;
+  private ticking: Promise<TickResult> | null = null;
   private readonly log: Logger;
+  private readonly random: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.log = deps.log.child({ component: 'dispatcher' });
+    this.random = deps.random ?? Math.random;
   }
 
   /** Turns this instance's interrupted sends into `unknown` and starts listening to the gateway. */
@@ -64,8 +88,8 @@ export class Dispatcher {
     this.unsubscribe ??= this.deps.gateway.subscribe((e) => void this.onGatewayEvent(e));
   }
 
-  /** One pass: settle overdue messages, hand a message to every free modem, finish campaigns. */
-  tick(): Promise<void> {
+  /** One pass: settle overdue messages, hand a message to every free SIM, finish campaigns. */
+  tick(): Promise<TickResult> {
     // Ticks never overlap: a second caller waits for the running one.
     this.ticking ??= this.doTick().finally(() => {
       this.ticking = null;
@@ -77,12 +101,14 @@ export class Dispatcher {
   async run(signal: AbortSignal): Promise<void> {
     await this.recover();
     while (!signal.aborted) {
+      let wakeAt: Date | null = null;
       try {
-        await this.tick();
+        wakeAt = (await this.tick()).wakeAt;
       } catch (error) {
         this.log.error({ event: 'dispatch.tick-failed', err: error }, 'dispatcher tick failed');
       }
-      const delay = nextWakeDelayMs(this.slots, this.deps.clock.now(), this.deps.idleMs ?? 1000);
+      const cap = this.deps.idleMs ?? 1000;
+      const delay = wakeAt ? Math.min(cap, Math.max(0, wakeAt.getTime() - this.deps.clock.now().getTime())) : cap;
       await this.sleep(delay, signal);
     }
     this.unsubscribe?.();
@@ -94,7 +120,7 @@ export class Dispatcher {
     this.wake?.();
   }
 
-  /** Modems as last seen, for the modems page. */
+  /** Modems as last seen. */
   knownModems(): ModemInfo[] {
     return this.modems;
   }
@@ -109,54 +135,103 @@ export class Dispatcher {
     signal.removeEventListener('abort', onAbort);
   }
 
-  private async doTick(): Promise<void> {
+  private async doTick(): Promise<TickResult> {
     const { repo, clock, gateway } = this.deps;
     const settings = await this.deps.settings();
     await this.settleOverdue(settings);
+    const wakeTimes: Date[] = [];
+    let claimed = 0;
 
-    if (gateway.isConnected()) {
-      await this.refreshModems();
+    if (gateway.isConnected() && (await repo.hasWork())) {
+      await this.refreshModems(settings);
       const now = clock.now();
+      const windowOpen = isInsideWindow(now, settings.window, settings.timezone);
+      if (!windowOpen) wakeTimes.push(nextWindowOpen(now, settings.window, settings.timezone));
+      const ctx = {
+        now,
+        timeZone: settings.timezone,
+        windowOpen,
+        notificationsIgnoreWindow: !settings.notificationsKeepWindow,
+        // Classic chan_dongle builds cannot send concatenated SMS.
+        maxPartsPerMessage: gateway.generation?.() === 'classic' ? 1 : Number.MAX_SAFE_INTEGER,
+        random: this.random,
+      };
       const sends: Promise<void>[] = [];
-      for (const device of modemsReadyToSend(this.modems, this.slots, now)) {
-        const message = await repo.claimNext(device, now);
-        if (!message) break;
-        this.slots.set(device, { inFlight: message.id, freeAt: now });
+      for (const modem of this.freeModems()) {
+        const outcome = await repo.claimForSim(modem.imsi!, modem.device, ctx);
+        if (outcome.kind === 'sim-unavailable') {
+          if (outcome.until) wakeTimes.push(outcome.until);
+          continue;
+        }
+        if (outcome.kind === 'nothing') continue;
+        const { message } = outcome;
+        claimed++;
+        this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi! });
         this.emitState(message.id, message.campaignId, 'sending');
-        sends.push(this.submit(device, message.id, message.campaignId, message.phone, message.text, message.attempts, settings));
+        sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, settings));
       }
       await Promise.all(sends);
+      const retryAt = await repo.nextRetryAt(clock.now());
+      if (retryAt) wakeTimes.push(retryAt);
+    }
+    if (this.inFlight.size > 0) {
+      // The timeout of the oldest in-flight message is the latest we must look again.
+      wakeTimes.push(new Date(clock.now().getTime() + settings.messageTimeoutSeconds * 1000));
     }
     for (const campaignId of await repo.finishCampaigns(clock.now())) {
       this.log.info({ event: 'campaign.finished', campaignId }, 'campaign finished');
       this.events.emit('campaign-finished', { campaignId });
     }
-    this.events.emit('tick');
+    const wakeAt = wakeTimes.length ? new Date(Math.min(...wakeTimes.map((d) => d.getTime()))) : null;
+    const result = { claimed, inFlight: this.inFlight.size, wakeAt };
+    this.events.emit('tick', result);
+    return result;
   }
 
-  private async submit(
-    device: string,
-    id: number,
-    campaignId: number,
-    to: string,
-    text: string,
-    attempts: number,
-    settings: Settings,
-  ): Promise<void> {
+  /** Ready modems with a SIM and nothing in flight, in a stable order. */
+  private freeModems(): ModemInfo[] {
+    return this.modems
+      .filter((m) => m.ready && m.imsi && !this.inFlight.has(m.device))
+      .sort((a, b) => a.device.localeCompare(b.device));
+  }
+
+  private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
     const result = await this.deps.gateway.submit({ messageId: payloadOf(id), device, to, text });
-    const now = this.deps.clock.now();
-    const t = afterSubmit(result, attempts, now);
+    const t = afterSubmit(result, attempts, this.deps.clock.now());
     this.log.info({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) return; // queued: the report settles it
-    await this.settle(id, ['sending'], t, settings);
-    if (result.kind === 'refused' && result.retryable) this.modemsDirty = true;
+    const refused = result.kind === 'refused';
+    if (refused && result.retryable) this.modemsDirty = true;
+    const blame: Blame = refused && !result.retryable ? 'message' : 'sim';
+    await this.settle(id, ['sending'], t, settings, blame, refused);
   }
 
-  private async settle(id: number, from: readonly MessageState[], t: Transition, settings: Settings): Promise<void> {
+  /**
+   * Applies a transition and paces the SIM: its pause runs from now; a failure it is to blame for
+   * counts towards taking it out of rotation. `release`: nothing was sent, give the parts back.
+   */
+  private async settle(id: number, from: readonly MessageState[], t: Transition, settings: Settings, blame: Blame, release = false): Promise<void> {
     const now = this.deps.clock.now();
-    const applied = await this.deps.repo.apply(id, from, t, now);
-    for (const [device, slot] of this.slots) {
-      if (slot.inFlight === id) this.slots.set(device, { inFlight: null, freeAt: freeAtAfterSend(now, settings.sendPauseSeconds) });
+    const applied = await this.deps.repo.apply(id, from, t, now, release ? { release: { timeZone: settings.timezone } } : {});
+    let imsi = applied?.imsi ?? null;
+    for (const [device, flight] of this.inFlight) {
+      if (flight.messageId === id) {
+        this.inFlight.delete(device);
+        imsi ??= flight.imsi;
+      }
+    }
+    if (imsi && applied) {
+      const sim = await this.deps.sims.get(imsi, now, settings.timezone);
+      const pause = sim ? drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, this.random) : drawPauseMs(defaultPauseRange(settings).min, defaultPauseRange(settings).max, this.random);
+      const nextSendAt = new Date(now.getTime() + pause);
+      if (blame === 'sim' && t.state !== 'sent' && t.state !== 'delivered') {
+        const failures = (sim?.consecutiveFailures ?? 0) + 1;
+        const outOfRotationUntil = rotationAfterFailure(failures, now);
+        if (outOfRotationUntil) this.log.warn({ event: 'sim.out-of-rotation', imsi, failures, until: outOfRotationUntil }, 'SIM rests after failures');
+        await this.deps.repo.afterSend(imsi, nextSendAt, { reason: t.error ?? t.state, outOfRotationUntil }, now);
+      } else {
+        await this.deps.repo.afterSend(imsi, nextSendAt, null, now);
+      }
     }
     if (applied) {
       this.log.info({ event: `send.${t.state}`, messageId: id }, t.error ?? t.state);
@@ -177,17 +252,25 @@ export class Dispatcher {
           error: `Нет ответа от модема за ${settings.messageTimeoutSeconds} с: неизвестно, ушло ли SMS. Автоматически не переотправляется.`,
         },
         settings,
+        'sim',
       );
     }
   }
 
-  private async refreshModems(): Promise<void> {
-    const now = this.deps.clock.now().getTime();
-    if (!this.modemsDirty && now - this.modemsFetchedAt < (this.deps.modemRefreshMs ?? 15_000)) return;
+  private async refreshModems(settings: Settings): Promise<void> {
+    const now = this.deps.clock.now();
+    if (!this.modemsDirty && now.getTime() - this.modemsFetchedAt < (this.deps.modemRefreshMs ?? 15_000)) return;
     try {
       this.modems = await this.deps.gateway.listModems();
-      this.modemsFetchedAt = now;
+      this.modemsFetchedAt = now.getTime();
       this.modemsDirty = false;
+      const pause = defaultPauseRange(settings);
+      await this.deps.sims.seen(
+        this.modems.filter((m) => m.imsi).map((m) => ({ imsi: m.imsi!, device: m.device })),
+        this.deps.repo.instanceId,
+        now,
+        { dailyLimit: settings.dailyLimit, monthlyLimit: settings.monthlyLimit, minPauseSeconds: pause.min, maxPauseSeconds: pause.max, pricePerPart: settings.pricePerPart },
+      );
     } catch (error) {
       this.log.warn({ event: 'modems.refresh-failed', err: error }, 'could not list modems');
     }
@@ -207,13 +290,15 @@ export class Dispatcher {
       if (!current) return;
       const t = afterReport(current, { success: event.success, reportType: event.reportType, detail: event.detail });
       if (!t) return;
-      await this.settle(id, [current], t, await this.deps.settings());
+      // A modem's refusal (Type 0) counts against the SIM; a failed delivery is the recipient's side.
+      const blame: Blame = t.state === 'failed' && event.reportType === 0 ? 'sim' : 'none';
+      await this.settle(id, [current], t, await this.deps.settings(), blame);
     } catch (error) {
       this.log.error({ event: 'dispatch.report-failed', err: error }, 'could not apply a gateway event');
     }
   }
 
-  private emitState(id: number, campaignId: number, state: MessageState): void {
+  private emitState(id: number, campaignId: number | null, state: MessageState): void {
     this.events.emit('message', { id, campaignId, state });
   }
 }

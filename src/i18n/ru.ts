@@ -79,6 +79,8 @@ export const ru = {
       `В списке нет ${fields.length > 1 ? 'колонок' : 'колонки'} ${fields.map((f) => `{{${f}}}`).join(', ')}. Можно использовать: ${columns.map((c) => `{{${c}}}`).join(', ')}.`,
     cannot: (action: 'start' | 'pause' | 'resume' | 'cancel', status: string) =>
       `Нельзя ${actionWords[action]} рассылку в состоянии «${campaignStatusWords[status] ?? status}».`,
+    advertisingKeepsWindow: 'Рекламная рассылка всегда ждёт окна отправки: «не ждать окна» можно только сервисной.',
+    unknownSims: (imsis: readonly string[]) => `Неизвестные SIM-карты: ${imsis.join(', ')}. Посмотрите IMSI на странице «Модемы».`,
     changedMeanwhile: 'Состояние рассылки только что изменилось. Обновите страницу и попробуйте ещё раз.',
   },
   common: {

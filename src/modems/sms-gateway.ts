@@ -47,15 +47,32 @@ export type SubmitResult =
   | { kind: 'uncertain'; reason: string };
 
 export type GatewayEvent =
-  /** DongleReport: Type 0 = sent (Success 1) or refused by the modem (Success 0),
-   *  Type 1 = delivery report, Type 2 = expired without a final result. */
+  /** DongleReport (current builds) or DongleSMSStatus (classic builds, mapped by the adapter):
+   *  Type 0 = sent (Success 1) or refused by the modem (Success 0),
+   *  Type 1 = delivery report (success false: a part has a permanent error),
+   *  Type 2 = expired without a final result. With delivery reports on (`Report: yes`), current
+   *  builds send NO Type 0 on success: only Type 1 or Type 2. `detail` says why, for people. */
   | { type: 'report'; messageId: string; device: string; success: boolean; reportType: 0 | 1 | 2; detail: string }
   | { type: 'modem-status'; device: string; status: string }
   | { type: 'inbound-sms'; device: string; from: string; text: string }
   | { type: 'connected' }
   | { type: 'disconnected'; reason: string };
 
+/**
+ * Which chan_dongle is installed (shared/docs/ami-chan-dongle.md §2.1):
+ * - `current` (wdoekes master since 2020): Payload + DongleReport, Message C-unescaped, concatenated SMS;
+ * - `classic` (bg111 1.1.x, wdoekes before 2020): ack `ID:` + DongleSMSStatus, Message sent verbatim
+ *   (no line breaks possible), ONE part only (70 UCS-2 / 140 GSM-7 characters); see
+ *   `ami/classic.ts` `classicTextProblem` to flag messages before a campaign starts.
+ */
+export type GatewayGeneration = 'classic' | 'current';
+
 export interface SmsGateway {
+  /**
+   * The chan_dongle generation detected (after connecting, from DongleShowDevices; or from an
+   * ack), null while unknown. Optional: gateways without generations (fakes) don't implement it.
+   */
+  generation?(): GatewayGeneration | null;
   submit(request: SubmitRequest): Promise<SubmitResult>;
   /** Current modems; rejects when the gateway is not connected. */
   listModems(): Promise<ModemInfo[]>;

@@ -1,28 +1,67 @@
 import { z } from 'zod';
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'время в виде ЧЧ:ММ, например 09:00');
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('ru-RU', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Settings staff may change while the service runs (stored in the `settings` table).
- * Defaults are what a new install starts with.
+ * Defaults are what a new install starts with. Per-SIM values (limits, pauses, price) live on
+ * the SIM; the `default…` ones here are what a SIM gets when it is seen for the first time.
  */
 export const settingsSchema = z.object({
-  /** Pause after each SMS on a modem before the next one, seconds (0 allowed: tests, simulator). */
+  /** The office's time zone: days, months and the window are counted in it. */
+  timezone: z.string().refine(isTimeZone, 'неизвестный часовой пояс (пример: Europe/Moscow)'),
+  /** Campaigns send only inside this window of local time (from == to: all day). */
+  window: z.object({ from: hhmm, to: hhmm }).strict(),
+  /** Whether single notifications (API, dialplan) also keep to the window. */
+  notificationsKeepWindow: z.boolean(),
+  /** Default pause between two SMS of one SIM, seconds: drawn at random between min and max. */
   sendPauseSeconds: z.number().min(0).max(3600),
-  /** Price of one SMS part in roubles, for cost estimates. */
+  sendPauseMaxSeconds: z.number().min(0).max(3600),
+  /** Defaults for SIMs seen for the first time. */
+  dailyLimit: z.number().int().min(0).max(100_000),
+  monthlyLimit: z.number().int().min(0).max(1_000_000),
+  /** Price of one SMS part in roubles (cost estimates; the default for new SIMs). */
   pricePerPart: z.number().min(0).max(100),
   /** The most parts one message may take; longer messages are flagged before Start. */
   maxParts: z.number().int().min(1).max(10),
   /** A message with no report this long after it was handed to chan_dongle becomes `unknown`. */
   messageTimeoutSeconds: z.number().int().min(10).max(86_400),
+  /** Ask chan_dongle for delivery reports (Report: yes): messages can become `delivered`. */
+  deliveryReports: z.boolean(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
 
 export const defaultSettings: Settings = Object.freeze({
+  timezone: 'Europe/Moscow',
+  window: Object.freeze({ from: '09:00', to: '21:00' }),
+  notificationsKeepWindow: false,
   sendPauseSeconds: 20,
+  sendPauseMaxSeconds: 40,
+  dailyLimit: 100,
+  monthlyLimit: 3000,
   pricePerPart: 0.06,
   maxParts: 7,
   messageTimeoutSeconds: 90,
+  deliveryReports: false,
 });
 
 /** A partial update, every field checked; unknown keys are an error, not silently ignored. */
 export const settingsPatchSchema = settingsSchema.partial().strict();
+
+/**
+ * The pause range a new SIM gets. Setting only `sendPauseSeconds` (as the first version's API
+ * did) means a fixed pause: the maximum never falls below the minimum.
+ */
+export function defaultPauseRange(s: Settings): { min: number; max: number } {
+  return { min: s.sendPauseSeconds, max: Math.max(s.sendPauseSeconds, s.sendPauseMaxSeconds) };
+}

@@ -14,8 +14,21 @@
  * Control API (for tests and `npm run simulator`): {@link AmiSimulator.start}, per-device
  * {@link AmiSimulator.setMode} / {@link AmiSimulator.setDelay}, {@link AmiSimulator.failNumbers},
  * {@link AmiSimulator.injectIncomingSms}, {@link AmiSimulator.dropConnections},
- * {@link AmiSimulator.refuseLoginsFor}, the records {@link AmiSimulator.sent} and
+ * {@link AmiSimulator.refuseLoginsFor}, {@link AmiSimulator.deliveryStatuses},
+ * {@link AmiSimulator.expireNow}, the records {@link AmiSimulator.sent} and
  * {@link AmiSimulator.received}, and {@link AmiSimulator.close}.
+ *
+ * Two chan_dongle generations (option `generation`, doc §2.1):
+ * - `current` (default; wdoekes master): Payload, Message C-unescaped, concatenation, DongleReport
+ *   (Type 0 sent/refused; with `Report: yes` no Type 0 on success but Type 1 once every part's
+ *   status report is in — `Success: 0` if a part has TP-Status bit 0x40 — or Type 2 when the
+ *   smsdb row outlives Validity; see {@link AmiSimulator.deliveryStatuses} / `msPerValidityMinute`);
+ * - `classic` (bg111 1.1.x): the ack carries `ID: 0x55d1c0a8…` (the AT task's pointer, freed and
+ *   REUSED by the next task once this one completes), outcomes come as `DongleSMSStatus`
+ *   (Status Sent/NotSent; with `Report: yes` also `ForeignID` and a later `Delivered`), Message is
+ *   taken verbatim (no unescaping), texts over one PDU (160 GSM-7 septets / 70 UCS-2) are refused
+ *   with bg111's "Error adding SMS commands to queue" (helpers.c send_sms → at_enque_sms failing),
+ *   errors carry bg111's texts and an `ID: (nil)` line, and DongleDeviceEntry has `SMSPDU:`.
  */
 import net from 'node:net';
 
@@ -70,7 +83,17 @@ export interface AmiSimulatorOptions {
   reconnectAfterMs?: number;
   /** Optional line logger (the standalone runner prints; tests stay quiet). */
   log?: (line: string) => void;
+  /** Which chan_dongle to behave like (see the module comment). Default 'current'. */
+  generation?: SimGeneration;
+  /**
+   * Real milliseconds per Validity minute for the smsdb expiry (Type 2, current builds).
+   * Default 60000 (real time); e.g. 20 with `Validity: 1` expires after 20 ms.
+   */
+  msPerValidityMinute?: number;
 }
+
+/** chan_dongle generation the simulator plays (doc §2.1). */
+export type SimGeneration = 'current' | 'classic';
 
 /** What became of an SMS the modem worked on. */
 export type SimSmsOutcome = 'sent' | 'failed' | 'hung';
@@ -103,6 +126,17 @@ interface Job {
   payload: string;
   parts: number;
   report: boolean;
+  /** Validity in minutes (chan_dongle: missing/0/invalid → 4320). */
+  validity: number;
+  /** Classic: the task "pointer" returned in the ack and DongleSMSStatus. */
+  taskId: string | null;
+}
+
+/** A current-build smsdb row waiting for its final result (Report: yes). */
+interface SmsdbRow {
+  device: string;
+  payload: string;
+  timer: NodeJS.Timeout | null;
 }
 
 interface Modem {
@@ -147,6 +181,15 @@ export class AmiSimulator {
   swallowSendAcks = false;
   /** When false, Ping actions get no answer at all (a hung Asterisk, for heartbeat tests). */
   answerPings = true;
+  /**
+   * TP-Status per part of the delivery reports for a number (decimal, as in `Report: 000,064,`;
+   * the last value repeats for further parts). Unset → 0 (delivered). Bit 0x40 (e.g. 64) is a
+   * permanent error → Type 1 `Success: 0`; bit 0x20 alone (e.g. 32–37) is temporary: chan_dongle
+   * keeps waiting, so no Type 1 comes and the row expires (Type 2) after Validity.
+   */
+  readonly deliveryStatuses = new Map<string, number[]>();
+  /** The generation this simulator plays. */
+  readonly generation: SimGeneration;
 
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
@@ -155,6 +198,13 @@ export class AmiSimulator {
   private readonly opts: Required<Omit<AmiSimulatorOptions, 'log' | 'modems' | 'port'>> & { log?: (line: string) => void };
   private refuseLoginsUntil = 0;
   private closed = false;
+  /** Current builds: smsdb rows awaiting a delivery report, by payload. */
+  private readonly smsdb = new Map<string, SmsdbRow>();
+  /** Classic: freed task "pointers", reused LIFO like a malloc free list. */
+  private readonly freeTaskIds: string[] = [];
+  private nextTaskId = 0;
+  /** Classic: TP-MR counter (0–255) for ForeignID. */
+  private nextMr = 0;
 
   private constructor(options: AmiSimulatorOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -167,8 +217,11 @@ export class AmiSimulator {
       deliveryReportDelayMs: options.deliveryReportDelayMs ?? 50,
       atTimeoutMs: options.atTimeoutMs ?? 40_000,
       reconnectAfterMs: options.reconnectAfterMs ?? 14_000,
+      generation: options.generation ?? 'current',
+      msPerValidityMinute: options.msPerValidityMinute ?? 60_000,
       ...(options.log ? { log: options.log } : {}),
     };
+    this.generation = this.opts.generation;
     for (const m of options.modems) {
       const mode = m.mode ?? 'ok';
       this.modems.set(m.device, {
@@ -246,6 +299,26 @@ export class AmiSimulator {
     this.refuseLoginsUntil = Date.now() + ms;
   }
 
+  /**
+   * Current builds: expires smsdb rows awaiting a delivery report now (all, or the one with this
+   * payload), as chan_dongle's purge does after Validity → `DongleReport` Success 0 Type 2.
+   * Returns how many expired.
+   */
+  expireNow(payload?: string): number {
+    let n = 0;
+    for (const row of [...this.smsdb.values()]) {
+      if (payload !== undefined && row.payload !== payload) continue;
+      this.expireRow(row);
+      n++;
+    }
+    return n;
+  }
+
+  /** Current builds: payloads still awaiting a final delivery result. */
+  get awaitingReports(): string[] {
+    return [...this.smsdb.keys()];
+  }
+
   /** Number of currently open AMI sessions. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -263,6 +336,8 @@ export class AmiSimulator {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const m of this.modems.values()) if (m.jobTimer) clearTimeout(m.jobTimer);
+    for (const row of this.smsdb.values()) if (row.timer) clearTimeout(row.timer);
+    this.smsdb.clear();
     this.dropConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -407,7 +482,10 @@ export class AmiSimulator {
       ['RSSI', up ? '20, -73 dBm' : '0, <= -113 dBm'], ['Mode', 'No Service'], ['Submode', 'No service'],
       ['ProviderName', up ? (o.operator ?? 'SimNet') : 'NONE'], ['LocationAreaCode', up ? '"1A2B"' : ''],
       ['CellID', up ? '"00C0FF' : ''], ['SubscriberNumber', up ? (o.subscriberNumber ?? 'Unknown') : 'Unknown'],
-      ['SMSServiceCenter', up ? '+79168999100' : ''], ['UseUCS2Encoding', 'No'],
+      ['SMSServiceCenter', up ? '+79168999100' : ''],
+      // Classic builds print the smsaspdu setting (gone in current builds, wdoekes#60).
+      ...(this.generation === 'classic' ? [['SMSPDU', 'Yes'] as [string, string]] : []),
+      ['UseUCS2Encoding', 'No'],
       ['TasksInQueue', String(d.queue.length + (d.current ? 1 : 0))], ['CommandsInQueue', '0'],
       ['CallWaitingState', 'Disabled'], ['CurrentDeviceState', up ? 'start' : 'stop'],
       ['DesiredDeviceState', 'start'], ['CallsChannels', '0'], ['Active', '0'], ['Held', '0'],
@@ -417,6 +495,7 @@ export class AmiSimulator {
   }
 
   private sendSms(s: Session, m: Message): void {
+    if (this.generation === 'classic') return this.sendSmsClassic(s, m);
     const device = m.get('Device');
     const number = m.get('Number');
     const rawMessage = m.getBytes('Message');
@@ -437,9 +516,53 @@ export class AmiSimulator {
     const text = unescapeC(decoded);
     const parts = countSmsParts(text).parts;
     if (parts > 255) return fail('Input too large');
-    modem.queue.push({ number, text, payload: m.get('Payload'), parts, report: isAstTrue(m.get('Report')) });
+    const job: Job = {
+      number, text, payload: m.get('Payload'), parts, report: isAstTrue(m.get('Report')),
+      validity: parseValidity(m.get('Validity')), taskId: null,
+    };
+    modem.queue.push(job);
     if (!this.swallowSendAcks) this.reply(s, m, 'Success', `[${device}] SMS queued for send`);
     this.pump(modem);
+  }
+
+  /**
+   * bg111 manager_send_sms(): the reply is `[dev] <msg>\r\nID: %p` for success AND failure (on
+   * failure msgid was never set: we print glibc's "(nil)"). Texts from bg111 helpers.c.
+   */
+  private sendSmsClassic(s: Session, m: Message): void {
+    const device = m.get('Device');
+    const number = m.get('Number');
+    const message = m.get('Message'); // verbatim: classic builds don't ast_unescape_c
+    if (device === '') return this.reply(s, m, 'Error', 'Device not specified');
+    if (number === '') return this.reply(s, m, 'Error', 'Number not specified');
+    if (message === '') return this.reply(s, m, 'Error', 'Message not specified');
+    const answer = (ok: boolean, msg: string, id: string) =>
+      this.write(s, [['Response', ok ? 'Success' : 'Error'], ...m.actionIdHeader(), ['Message', `[${device}] ${msg}`], ['ID', id]]);
+    if (!/^\+?[0-9*#]+$/.test(number)) return answer(false, 'Invalid destination number', '(nil)');
+    const modem = this.modems.get(device);
+    if (!modem) return answer(false, 'no such device', '(nil)');
+    if (!modem.connected) return answer(false, 'Device not connected / initialized / registered', '(nil)');
+    const count = countSmsParts(message);
+    // One PDU only (pdu_build → -E2BIG): 160 septets GSM-7, 70 units UCS-2.
+    if (count.parts > 1) return answer(false, 'Error adding SMS commands to queue', '(nil)');
+    const taskId = this.allocTaskId();
+    modem.queue.push({
+      number, text: message, payload: '', parts: 1, report: isAstTrue(m.get('Report')),
+      validity: parseValidity(m.get('Validity')), taskId,
+    });
+    if (!this.swallowSendAcks) answer(true, 'SMS queued for send', taskId);
+    this.pump(modem);
+  }
+
+  /** A task "pointer": the most recently freed one first (malloc reuses it), else a fresh one. */
+  private allocTaskId(): string {
+    const reused = this.freeTaskIds.pop();
+    if (reused) return reused;
+    return `0x${(0x55d1c0a8e000 + 0x60 * this.nextTaskId++).toString(16)}`;
+  }
+
+  private freeTaskId(job: Job): void {
+    if (job.taskId) this.freeTaskIds.push(job.taskId);
   }
 
   /** One SMS at a time per device, FIFO, like chan_dongle's per-device AT queue. */
@@ -449,6 +572,7 @@ export class AmiSimulator {
     if (!job) return;
     modem.current = job;
     const device = modem.opts.device;
+    if (this.generation === 'current') this.openRow(device, job);
     if (modem.mode === 'hang') {
       this.record(device, job, 'hung');
       modem.jobTimer = setTimeout(() => {
@@ -468,15 +592,78 @@ export class AmiSimulator {
       modem.jobTimer = null;
       modem.current = null;
       this.record(device, job, fails ? 'failed' : 'sent');
-      if (fails) this.emitReport(device, job.payload, false, 0, '');
-      else if (!job.report) this.emitReport(device, job.payload, true, 0, '');
-      else {
-        // Report: yes → no "sent" event at all; only the delivery report (Type 1) later.
-        this.later(this.opts.deliveryReportDelayMs, () =>
-          this.emitReport(device, job.payload, true, 1, '000,'.repeat(job.parts)));
-      }
+      if (this.generation === 'classic') this.finishClassic(device, job, fails);
+      else this.finishCurrent(device, job, fails);
       this.pump(modem);
     }, delay);
+  }
+
+  /** Current builds: the Type 0 result, or (Report: yes) the delivery report later. */
+  private finishCurrent(device: string, job: Job, fails: boolean): void {
+    if (fails || !job.report) {
+      this.closeRow(job.payload);
+      this.emitReport(device, job.payload, !fails, 0, '');
+      return;
+    }
+    // Report: yes → no "sent" event at all; only the delivery report (Type 1) later, once EVERY
+    // part has a final status; a temporary error (0x20 without 0x40) keeps chan_dongle waiting.
+    const statuses = this.statusesFor(job.number, job.parts);
+    if (statuses.some((st) => (st & 0x40) === 0 && (st & 0x20) !== 0)) return; // expires (Type 2)
+    this.later(this.opts.deliveryReportDelayMs, () => {
+      if (!this.smsdb.has(job.payload)) return; // expired meanwhile
+      this.closeRow(job.payload);
+      const permanent = statuses.some((st) => (st & 0x40) !== 0);
+      this.emitReport(device, job.payload, !permanent, 1, statuses.map((st) => `${String(st).padStart(3, '0')},`).join(''));
+    });
+  }
+
+  /** Classic builds: DongleSMSStatus Sent/NotSent for the task; the task's pointer is freed. */
+  private finishClassic(device: string, job: Job, fails: boolean): void {
+    const id = job.taskId ?? '(nil)';
+    this.freeTaskId(job); // the task is done: the next one may get the same pointer
+    if (fails) return this.emitSmsStatus(device, id, 'NotSent');
+    if (!job.report) return this.emitSmsStatus(device, id, 'Sent');
+    const mr = String(this.nextMr++ % 256);
+    this.emitSmsStatus(device, id, 'Sent', mr);
+    const statuses = this.statusesFor(job.number, 1);
+    if ((statuses[0] ?? 0) & 0x60) return; // classic builds report only a successful delivery
+    this.later(this.opts.deliveryReportDelayMs, () => this.emitSmsStatus(device, id, 'Delivered', mr));
+  }
+
+  private statusesFor(number: string, parts: number): number[] {
+    const list = this.deliveryStatuses.get(number) ?? [0];
+    return Array.from({ length: parts }, (_, i) => list[Math.min(i, list.length - 1)] ?? 0);
+  }
+
+  private emitSmsStatus(device: string, id: string, status: string, foreignId?: string): void {
+    this.broadcast([['Event', 'DongleSMSStatus'], ['Privilege', 'call,all'], ['Device', device], ['ID', id],
+      ['Status', status], ...(foreignId === undefined ? [] : [['ForeignID', foreignId] as [string, string]])]);
+  }
+
+  /** Current builds: smsdb row for a send; it expires after Validity unless a final result closes it. */
+  private openRow(device: string, job: Job): void {
+    if (job.payload === '' || this.smsdb.has(job.payload)) return;
+    const row: SmsdbRow = { device, payload: job.payload, timer: null };
+    const ms = job.validity * this.opts.msPerValidityMinute;
+    // setTimeout can't wait longer than 2^31-1 ms (it would fire at once): such rows never expire here.
+    if (ms <= 2_147_483_647) {
+      row.timer = setTimeout(() => { row.timer = null; this.expireRow(row); }, ms);
+      row.timer.unref();
+    }
+    this.smsdb.set(job.payload, row);
+  }
+
+  private closeRow(payload: string): void {
+    const row = this.smsdb.get(payload);
+    if (!row) return;
+    if (row.timer) clearTimeout(row.timer);
+    this.smsdb.delete(payload);
+  }
+
+  private expireRow(row: SmsdbRow): void {
+    if (this.closed || this.smsdb.get(row.payload) !== row) return;
+    this.closeRow(row.payload);
+    this.emitReport(row.device, row.payload, false, 2, '');
   }
 
   private record(device: string, job: Job, outcome: SimSmsOutcome): void {
@@ -494,6 +681,8 @@ export class AmiSimulator {
   private disconnectModem(modem: Modem): void {
     if (modem.jobTimer) clearTimeout(modem.jobTimer);
     modem.jobTimer = null;
+    // Flushed without any event; classic task pointers are freed (and reusable) all the same.
+    for (const job of [...(modem.current ? [modem.current] : []), ...modem.queue]) this.freeTaskId(job);
     modem.current = null;
     modem.queue = [];
     modem.connected = false;
@@ -595,6 +784,12 @@ class Message {
 
 function encode(fields: Array<[string, string]>): string {
   return fields.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+}
+
+/** chan_dongle's Validity: minutes; missing, 0 or invalid → 4320 (3 days). */
+function parseValidity(value: string): number {
+  const n = Number.parseInt(value, 10);
+  return Number.isFinite(n) && n > 0 ? n : 4320;
 }
 
 /** Asterisk's ast_true(). */

@@ -15,6 +15,8 @@ import type { ListsService } from '../lists/lists-service.js';
 import type { Logger } from '../logger.js';
 import type { SmsGateway } from '../modems/sms-gateway.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
+import type { SimsService } from '../sims/sims-service.js';
+import type { NotificationsService } from '../notifications/notifications-service.js';
 import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin } from './middleware/auth.js';
@@ -34,6 +36,8 @@ export interface AppServices {
   lists: ListsService;
   campaigns: CampaignsService;
   settings: SettingsRepo;
+  sims: SimsService;
+  notifications: NotificationsService;
   gateway: SmsGateway;
   dispatcher: Dispatcher;
   /** True when the built-in simulator stands in for Asterisk: pages say nothing is really sent. */

@@ -107,7 +107,7 @@ test('log in, upload an .xlsx, write a template, preview, «Старт», watch 
   await shot(page, '6-campaign-sent');
 
   await page.goto(`${base}/modems`);
-  await page.getByRole('cell', { name: '250990000000001' }).waitFor();
+  await page.getByTestId('sims').getByRole('cell', { name: '250990000000001' }).waitFor();
   await shot(page, '7-modems');
   await page.goto(`${base}/settings`);
   await shot(page, '8-settings');

@@ -20,6 +20,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Settings that make tests independent of the hour they run at and quick. */
+export const testSettings = { sendPauseSeconds: 0, sendPauseMaxSeconds: 0, window: { from: '00:00', to: '00:00' } };
+
 export const testModems = [
   { device: 'dongle0', imsi: '250990000000001', imei: '359999000000001' },
   { device: 'dongle1', imsi: '250990000000002', imei: '359999000000002' },
@@ -33,7 +36,8 @@ export async function startHarness(options: { delayPerPartMs?: number; messageTi
   const testDb = await createTestDatabase();
   const simulator = await AmiSimulator.start({ modems: testModems, delayPerPartMs: options.delayPerPartMs ?? 20, authFailDelayMs: 20 });
   const settings = new SettingsRepo(testDb.db.knex);
-  await settings.update({ sendPauseSeconds: 0, messageTimeoutSeconds: options.messageTimeoutSeconds ?? 90 }, new Date());
+  // No pauses, and a window open all day: tests run at any hour.
+  await settings.update({ ...testSettings, messageTimeoutSeconds: options.messageTimeoutSeconds ?? 90 }, new Date());
   await new UsersRepo(testDb.db.knex).upsert('admin', await hashPassword('correct-horse-1'), 'admin');
   const { token } = await new TokensRepo(testDb.db.knex).create('tests');
   const config = loadConfig({

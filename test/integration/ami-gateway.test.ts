@@ -95,7 +95,7 @@ describe('DongleGateway against the simulator', () => {
       ['dongle0', '250990000000001', 'Free', true, 0],
       ['dongle1', '250990000000002', 'Free', true, 0],
     ]);
-    assert.equal(gw.generation, 'current');
+    assert.equal(gw.generation(), 'current');
   });
 
   it('submit → queued → report with our messageId; one transmission; headers as chan_dongle needs them', TEST_TIMEOUT, async (t) => {
@@ -171,7 +171,8 @@ describe('DongleGateway against the simulator', () => {
     assert.deepEqual(badDevice.kind === 'refused' && badDevice.retryable, true);
     const tooLong = await gw.submit({ messageId: 'b-4', device: 'dongle0', to: '+79161234567', text: 'Я'.repeat(600) });
     assert.deepEqual(tooLong.kind === 'refused' && tooLong.retryable, false);
-    assert.equal(sim.received.filter((r) => r.action !== 'login').length, 0, 'nothing but the login reached AMI');
+    assert.equal(sim.received.filter((r) => r.action !== 'login' && r.action !== 'DongleShowDevices').length, 0,
+      'nothing but the login and the generation probe reached AMI');
   });
 
   it('an injection attempt in the text is sent as ONE action with the literal text', TEST_TIMEOUT, async (t) => {
@@ -179,7 +180,7 @@ describe('DongleGateway against the simulator', () => {
     const text = 'hi\r\n\r\nAction: Originate\r\nChannel: Local/666@evil\r\nExten: 1';
     assert.deepEqual(await gw.submit({ messageId: 'inj-1', device: 'dongle0', to: '+79161234567', text }), { kind: 'queued' });
     await events.waitFor(isReport('inj-1'));
-    assert.deepEqual(sim.received.map((r) => r.action), ['login', 'DongleSendSMS']);
+    assert.deepEqual(sim.received.map((r) => r.action), ['login', 'DongleShowDevices', 'DongleSendSMS']);
     assert.equal(sim.sent[0]?.text, text);
   });
 

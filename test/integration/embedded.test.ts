@@ -12,13 +12,14 @@ import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
 import { ListsRepo } from '../../src/lists/lists-repo.js';
 import { ListsService } from '../../src/lists/lists-service.js';
 import { SettingsRepo } from '../../src/settings/settings-repo.js';
+import { SimsRepo } from '../../src/sims/sims-repo.js';
 import { xlsxBuffer } from '../helpers/harness.js';
 
 test('the embedded default (PGlite): same migrations, one process at a time, data survives a reopen', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'simcast-pglite-'));
   try {
     const db = openEmbedded(dir);
-    assert.deepEqual((await migrateLatest(db.knex)).length, 5);
+    assert.deepEqual((await migrateLatest(db.knex)).length, 9);
     assert.throws(() => openEmbedded(dir), DataDirLockedError, 'a second process must not open the same data folder');
 
     const lists = new ListsRepo(db.knex);
@@ -35,8 +36,17 @@ test('the embedded default (PGlite): same migrations, one process at a time, dat
     const { campaign, summary } = await campaigns.create({ name: 'Проверка', listId: list.id, template: 'Здравствуйте, {{Имя}}!', kind: 'service', createdBy: null });
     assert.equal(summary.sendable, 2);
     await campaigns.act(campaign.id, 'start');
-    const claimed = await new DispatchRepo(db.knex, 'embedded').claimNext('dongle0', new Date());
-    assert.equal(claimed?.text, 'Здравствуйте, Анна!');
+    const now = new Date();
+    await new SimsRepo(db.knex).seen([{ imsi: '250990000000001', device: 'dongle0' }], 'embedded', now, { dailyLimit: 100, monthlyLimit: 3000, minPauseSeconds: 0, maxPauseSeconds: 0, pricePerPart: 0.06 });
+    const claimed = await new DispatchRepo(db.knex, 'embedded').claimForSim('250990000000001', 'dongle0', {
+      now,
+      timeZone: 'Europe/Moscow',
+      windowOpen: true,
+      notificationsIgnoreWindow: true,
+      maxPartsPerMessage: 10,
+      random: () => 0,
+    });
+    assert.equal(claimed.kind === 'claimed' && claimed.message.text, 'Здравствуйте, Анна!');
     await db.close();
 
     const reopened = openEmbedded(dir);

@@ -181,10 +181,11 @@ describe('chan-dongle-send.txt', () => {
     assert.equal(events.length, 6);
     assert.deepEqual(events.find((e) => e.type === 'report' && e.messageId === 'camp-1/msg-6'), {
       type: 'report', messageId: 'camp-1/msg-6', device: 'dongle0', success: true, reportType: 1,
-      detail: 'report=000, scts=2026-11-26 04:55:02 +00:00 dt=2026-11-26 04:55:02 +00:00',
+      detail: 'доставлено; report=000, scts=2026-11-26 04:55:02 +00:00 dt=2026-11-26 04:55:02 +00:00',
     });
     assert.deepEqual(events.find((e) => e.type === 'report' && e.messageId === 'camp-1/msg-7'), {
-      type: 'report', messageId: 'camp-1/msg-7', device: 'dongle0', success: false, reportType: 0, detail: '',
+      type: 'report', messageId: 'camp-1/msg-7', device: 'dongle0', success: false, reportType: 0,
+      detail: 'модем отклонил SMS (+CMS ERROR); остальные части могли уйти',
     });
   });
   it('acks are "queued", current generation; errors are refusals with the right retryability', () => {

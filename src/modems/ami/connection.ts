@@ -87,6 +87,19 @@ export class AmiActionError extends Error {
   }
 }
 
+/** Options for {@link AmiConnection.sendAction}. */
+export interface SendActionOptions {
+  /** Response timeout for this action (default: the connection's `actionTimeoutMs`). */
+  timeoutMs?: number;
+  /**
+   * Called SYNCHRONOUSLY when the response is parsed, before any later message of the stream is
+   * handled (the returned Promise resolves a microtask later, after events that came in the same
+   * TCP read). Use it to register state that the following events need, e.g. a classic
+   * chan_dongle ack `ID:` that a DongleSMSStatus right behind it refers to.
+   */
+  onResponse?: (response: AmiMessage) => void;
+}
+
 /** The response to a list action plus its items, collected by ActionID. */
 export interface AmiListResult {
   response: AmiMessage;
@@ -98,6 +111,7 @@ export interface AmiListResult {
 interface Pending {
   id: string;
   isList: boolean;
+  onResponse: ((response: AmiMessage) => void) | undefined;
   response: AmiMessage | null;
   items: AmiMessage[];
   timer: NodeJS.Timeout;
@@ -187,8 +201,8 @@ export class AmiConnection {
    * Rejects with {@link AmiActionError} (not connected / timeout / connection lost) or with
    * AmiUnsafeValueError (a value could inject AMI headers; nothing was written).
    */
-  async sendAction(fields: AmiActionFields, options: { timeoutMs?: number } = {}): Promise<AmiMessage> {
-    return (await this.send(fields, false, options.timeoutMs)).response;
+  async sendAction(fields: AmiActionFields, options: SendActionOptions = {}): Promise<AmiMessage> {
+    return (await this.send(fields, false, options.timeoutMs, options.onResponse)).response;
   }
 
   /**
@@ -208,7 +222,9 @@ export class AmiConnection {
 
   // ---------------------------------------------------------------- actions
 
-  private async send(fields: AmiActionFields, isList: boolean, timeoutMs?: number): Promise<AmiListResult> {
+  private async send(
+    fields: AmiActionFields, isList: boolean, timeoutMs?: number, onResponse?: (response: AmiMessage) => void,
+  ): Promise<AmiListResult> {
     if (!fields.Action) throw new Error('AMI action without Action');
     if (Object.keys(fields).some((k) => k.toLowerCase() === 'actionid')) throw new Error('ActionID is set by AmiConnection');
     assertSafeAmiAction(fields);
@@ -226,6 +242,7 @@ export class AmiConnection {
       const pending: Pending = {
         id,
         isList,
+        onResponse,
         response: null,
         items: [],
         resolve,
@@ -263,6 +280,13 @@ export class AmiConnection {
         return;
       }
       this.settle(link, pending);
+      if (pending.onResponse) {
+        try {
+          pending.onResponse(msg);
+        } catch (err) {
+          this.log.error({ event: 'ami.onresponse.error', err }, 'AMI onResponse hook threw');
+        }
+      }
       pending.resolve({ response: msg, items: [], complete: null });
       return;
     }

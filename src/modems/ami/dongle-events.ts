@@ -6,10 +6,10 @@
  * contain anything), so nothing here interprets values beyond what the domain needs.
  */
 import type { AmiMessage } from './frame.js';
-import type { GatewayEvent, ModemInfo, SubmitResult } from '../sms-gateway.js';
+import type { GatewayEvent, GatewayGeneration, ModemInfo, SubmitResult } from '../sms-gateway.js';
 
 /** Which chan_dongle is installed (doc §2.1). Only `current` has Payload + DongleReport. */
-export type DongleGeneration = 'classic' | 'current';
+export type DongleGeneration = GatewayGeneration;
 
 /** Lower-case event name of a message, or null for responses. */
 export function eventName(msg: AmiMessage): string | null {
@@ -49,20 +49,70 @@ function toReport(msg: AmiMessage): GatewayEvent | null {
   if (messageId === '') return null;
   const type = Number(msg.type);
   if (type !== 0 && type !== 1 && type !== 2) return null;
-  const detail = [
-    msg.report ? `report=${msg.report}` : '',
-    msg.scts ? `scts=${msg.scts}` : '',
-    msg.dt ? `dt=${msg.dt}` : '',
-  ].filter(Boolean).join(' ');
+  const success = msg.success === '1';
+  const device = msg.device ?? '';
   return {
     type: 'report',
     messageId,
     // For Type 2 this is whichever modem purged the row, not necessarily the sender (§2.5).
-    device: msg.device ?? '',
-    success: msg.success === '1',
+    device,
+    success,
     reportType: type,
-    detail,
+    detail: describeDongleReport(type, success, msg),
   };
+}
+
+/**
+ * A person-readable `detail` for a DongleReport (the dispatcher puts it in the message's error):
+ * - Type 0: '' on success; on failure, that the modem refused a part (other parts may still go out);
+ * - Type 1: the verdict per part from the TP-Status list (`Report: 000,064,`, decimal, one per
+ *   part; 0x40 = permanent error), then the raw fields;
+ * - Type 2: that no final result came within Validity, and which modem purged the row.
+ */
+export function describeDongleReport(type: 0 | 1 | 2, success: boolean, msg: AmiMessage): string {
+  const raw = [
+    msg.report ? `report=${msg.report}` : '',
+    msg.scts ? `scts=${msg.scts}` : '',
+    msg.dt ? `dt=${msg.dt}` : '',
+  ].filter(Boolean).join(' ');
+  if (type === 0) return success ? '' : 'модем отклонил SMS (+CMS ERROR); остальные части могли уйти';
+  if (type === 2) {
+    return `нет итогового отчёта за время Validity (строка smsdb удалена модемом ${msg.device || '?'}, не обязательно отправителем)`;
+  }
+  const statuses = parseTpStatuses(msg.report ?? '');
+  const verdict = describeTpStatuses(statuses);
+  return [verdict, raw].filter(Boolean).join('; ');
+}
+
+/** `000,064,` → [0, 64]; non-numeric items are skipped. */
+export function parseTpStatuses(report: string): number[] {
+  return report.split(',').map((s) => s.trim()).filter((s) => /^\d{1,3}$/.test(s)).map(Number);
+}
+
+/** Short verdict for a Type 1 report's parts, e.g. "часть 2 из 2: TP-Status 64 (0x40), постоянная ошибка: remote procedure error". */
+export function describeTpStatuses(statuses: number[]): string {
+  if (statuses.length === 0) return '';
+  const bad = statuses.map((st, i) => ({ st, i })).filter(({ st }) => (st & 0x40) !== 0 || (st & 0x20) !== 0);
+  if (bad.length === 0) return statuses.length === 1 ? 'доставлено' : `доставлено (${statuses.length} частей)`;
+  return bad.map(({ st, i }) => {
+    const kind = (st & 0x40) !== 0 ? 'постоянная ошибка' : 'временная ошибка';
+    const hex = `0x${st.toString(16).padStart(2, '0')}`;
+    const label = tpStatusName(st);
+    return `часть ${i + 1} из ${statuses.length}: TP-Status ${st} (${hex}), ${kind}${label ? `: ${label}` : ''}`;
+  }).join('; ');
+}
+
+// 3GPP TS 23.040 §9.2.3.15, by the low 5 bits within each class (0x20/0x60 temporary, 0x40 permanent).
+const TEMPORARY = ['congestion', 'SME busy', 'no response from SME', 'service rejected', 'quality of service not available', 'error in SME'];
+const PERMANENT = ['remote procedure error', 'incompatible destination', 'connection rejected by SME', 'not obtainable',
+  'quality of service not available', 'no interworking available', 'SM validity period expired', 'SM deleted by originating SME',
+  'SM deleted by SC administration', 'SM does not exist'];
+
+function tpStatusName(st: number): string | null {
+  const low = st & 0x1f;
+  if ((st & 0x60) === 0x60 || (st & 0x60) === 0x20) return TEMPORARY[low] ?? null;
+  if ((st & 0x60) === 0x40) return PERMANENT[low] ?? null;
+  return null;
 }
 
 function toInboundSms(msg: AmiMessage): GatewayEvent | null {
@@ -127,6 +177,10 @@ export function toModemInfo(msg: AmiMessage): ModemInfo | null {
  */
 const MESSAGE_FAULTS = [
   'invalid phone number',
+  // Classic builds (bg111 helpers.c): the number check, and at_enque_sms() failing — which there
+  // means the text is over one part or can't be converted; the same text fails on any modem.
+  'invalid destination number',
+  'error adding sms commands to queue',
   'cannot parse utf-8',
   'input too large',
   'number not specified',

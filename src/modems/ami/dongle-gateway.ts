@@ -1,5 +1,12 @@
 /**
- * {@link SmsGateway} over Asterisk + chan_dongle (current wdoekes generation), via AMI.
+ * {@link SmsGateway} over Asterisk + chan_dongle, via AMI — both generations (doc §2.1):
+ * - current (wdoekes master): Payload = our messageId, outcomes as DongleReport;
+ * - classic (bg111 1.1.x, wdoekes before 2020): no Payload; the ack's `ID:` (a queue-task
+ *   pointer, reused once the task is done) is mapped to our messageId and DongleSMSStatus is
+ *   turned into the same `report` events (classic.ts). Text goes verbatim (no C-unescaping there),
+ *   so line breaks, a leading blank and anything over one part are refused locally.
+ * The generation is probed with DongleShowDevices right after every (re)connect, before
+ * `connected` is emitted and before start() resolves; an ack can still correct it.
  *
  * The one rule this file exists for: an SMS must never go out twice. chan_dongle's ack means
  * "queued in RAM", and the only correlation is `Payload` ↔ `DongleReport`. So:
@@ -10,8 +17,10 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
-import type { GatewayEvent, ModemInfo, SmsGateway, SubmitRequest, SubmitResult } from '../sms-gateway.js';
+import type { GatewayEvent, GatewayGeneration, ModemInfo, SmsGateway, SubmitRequest, SubmitResult } from '../sms-gateway.js';
 import { AmiUnsafeValueError, assertSafeAmiAction, escapeDongleMessage } from './ami-values.js';
+import { ClassicCorrelator, classicAckId, classicTextProblem, describeClassicTextProblem, type ClassicStatusResult } from './classic.js';
+import type { AmiMessage } from './frame.js';
 import { AmiActionError, AmiConnection, type AmiConnectionEvent, type AmiConnectionOptions } from './connection.js';
 import { detectGeneration, eventName, toGatewayEvent, toModemInfo, toSubmitResult, type DongleGeneration } from './dongle-events.js';
 
@@ -24,6 +33,11 @@ export interface DongleGatewayOptions extends AmiConnectionOptions {
   deliveryReports?: boolean;
   /** `Validity` in minutes (chan_dongle default 4320 = 3 days; also its local expiry timer). */
   validityMinutes?: number;
+  /**
+   * Classic builds: how long a DongleSMSStatus that came before its ack is kept while a send to
+   * that device awaits its ack (classic.ts). Default 10 s.
+   */
+  classicOrphanTtlMs?: number;
 }
 
 const NOT_CONNECTED = 'AMI не подключен';
@@ -37,24 +51,34 @@ export class DongleGateway implements SmsGateway {
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
   private readonly options: DongleGatewayOptions;
   private detectedGeneration: DongleGeneration | null = null;
+  private readonly correlator: ClassicCorrelator;
+  /** The generation probe of the current connection (DongleShowDevices), while it runs. */
+  private probing: Promise<void> | null = null;
 
   constructor(options: DongleGatewayOptions) {
     this.options = options;
     this.log = options.log.child({ component: 'dongle-gateway' });
+    this.correlator = new ClassicCorrelator({
+      now: () => Date.now(),
+      ...(options.classicOrphanTtlMs === undefined ? {} : { orphanTtlMs: options.classicOrphanTtlMs }),
+    });
     this.connection = new AmiConnection({ ...options, log: this.log });
     this.connection.on((event) => this.onConnectionEvent(event));
   }
 
   /**
    * Connects and keeps reconnecting in the background until {@link close}. Resolves after the
-   * first attempt: true if connected (a failure is logged, and retried with backoff).
+   * first attempt: true if connected (a failure is logged, and retried with backoff). When true,
+   * the generation probe has run, so {@link generation} is known unless chan_dongle listed no device.
    */
-  start(): Promise<boolean> {
-    return this.connection.start();
+  async start(): Promise<boolean> {
+    const connected = await this.connection.start();
+    if (connected && this.probing) await this.probing;
+    return connected;
   }
 
-  /** The chan_dongle generation seen so far (null until an ack or a device entry tells). */
-  get generation(): DongleGeneration | null {
+  /** The chan_dongle generation seen so far (null until a device entry or an ack tells). */
+  generation(): GatewayGeneration | null {
     return this.detectedGeneration;
   }
 
@@ -80,13 +104,26 @@ export class DongleGateway implements SmsGateway {
       log.warn({ event: 'send.refused.local', result: invalid }, 'SMS refused before sending');
       return invalid;
     }
+    // Right after a connect the probe may still run: the text must be encoded for the right build.
+    if (this.detectedGeneration === null && this.probing) await this.probing;
+    const isClassic = this.detectedGeneration === 'classic';
+    if (isClassic) {
+      const problem = classicTextProblem(request.text);
+      if (problem) {
+        const result: SubmitResult = { kind: 'refused', retryable: false, reason: describeClassicTextProblem(problem) };
+        log.warn({ event: 'send.refused.classic', problem }, 'SMS refused: classic chan_dongle cannot send this text');
+        return result;
+      }
+    }
     const fields = {
       Action: 'DongleSendSMS',
       Device: request.device,
       Number: request.to,
-      Message: escapeDongleMessage(request.text),
+      // Classic builds take Message verbatim (no ast_unescape_c): escaping would show up as "\\".
+      Message: isClassic ? request.text : escapeDongleMessage(request.text),
       Validity: this.options.validityMinutes === undefined ? undefined : String(this.options.validityMinutes),
       Report: this.options.deliveryReports ? 'yes' : 'no',
+      // Ignored by classic builds (they read only the headers they know); harmless there.
       Payload: request.messageId,
     };
     try {
@@ -99,9 +136,12 @@ export class DongleGateway implements SmsGateway {
       return { kind: 'refused', retryable, reason: describeUnsafe(err) };
     }
     if (!this.connection.isConnected()) return { kind: 'refused', retryable: true, reason: NOT_CONNECTED };
+    this.correlator.beginSend(request.device);
     try {
-      const response = await this.connection.sendAction(fields);
-      this.noteGeneration(detectGeneration(response));
+      const response = await this.connection.sendAction(fields, {
+        // In wire order, before any DongleSMSStatus behind the ack is handled.
+        onResponse: (ack) => this.onSendResponse(ack, request, fields.Message, log),
+      });
       const result = toSubmitResult(response);
       if (result.kind === 'queued') log.info({ event: 'send.queued' }, 'SMS queued by chan_dongle');
       else log.warn({ event: 'send.refused', result }, 'chan_dongle refused the SMS');
@@ -117,7 +157,57 @@ export class DongleGateway implements SmsGateway {
         : `ошибка при отправке в AMI: ${err instanceof Error ? err.message : String(err)}`;
       log.error({ event: 'send.uncertain', err }, 'SMS outcome unknown after writing DongleSendSMS');
       return { kind: 'uncertain', reason };
+    } finally {
+      this.correlator.endSend(request.device);
     }
+  }
+
+  /** The DongleSendSMS response, synchronously as parsed: generation, and the classic ID mapping. */
+  private onSendResponse(ack: AmiMessage, request: SubmitRequest, sentMessage: string, log: Logger): void {
+    const generation = detectGeneration(ack);
+    this.noteGeneration(generation);
+    if (generation !== 'classic') return;
+    if (sentMessage !== request.text) {
+      // Sent before the build was known, escaped for ast_unescape_c: the phone shows the escapes.
+      log.warn({ event: 'send.classic.escaped' }, 'classic chan_dongle received C-escaped text (generation was not known yet)');
+    }
+    const id = classicAckId(ack);
+    if (id === null) {
+      log.error({ event: 'send.classic.no-id', id: ack.id }, 'classic ack without a usable ID: the outcome cannot be correlated');
+      return;
+    }
+    const { results, replaced } = this.correlator.acked(request.device, id, request.messageId);
+    if (replaced) {
+      log.warn({ event: 'send.classic.id-reused', id, previousMessageId: replaced }, 'classic task ID reused before its final status was seen');
+    }
+    log.debug({ event: 'send.classic.acked', id }, 'classic ack ID mapped');
+    for (const r of results) this.onClassicResult(r, ack);
+  }
+
+  private onClassicResult(result: ClassicStatusResult, msg: AmiMessage): void {
+    switch (result.kind) {
+      case 'report':
+        this.log.info({ event: 'send.report', messageId: result.event.messageId, success: result.event.success, reportType: result.event.reportType, classicId: msg.id }, 'DongleSMSStatus');
+        return this.emit(result.event);
+      case 'progress':
+        return void this.log.debug({ event: 'send.classic.progress', messageId: result.messageId, status: result.status }, 'DongleSMSStatus progress');
+      case 'buffered':
+        return void this.log.info({ event: 'send.classic.buffered', device: msg.device, id: msg.id }, 'DongleSMSStatus before its ack: kept until the ack');
+      case 'unmatched':
+        return void this.log.debug({ event: 'send.classic.unmatched', device: msg.device, id: msg.id, reason: result.reason }, 'DongleSMSStatus not ours');
+    }
+  }
+
+  /** DongleShowDevices after a (re)connect: tells the generation before anything is sent. */
+  private probe(): Promise<void> {
+    return this.listModems().then(
+      (modems) => {
+        this.log.info({ event: 'ami.dongle.probed', generation: this.detectedGeneration, devices: modems.length }, 'chan_dongle probed');
+      },
+      (err: unknown) => {
+        this.log.warn({ event: 'ami.dongle.probe.failed', err: err instanceof Error ? err.message : String(err) }, 'DongleShowDevices failed; generation unknown until an ack');
+      },
+    );
   }
 
   /** DongleShowDevices → one {@link ModemInfo} per device. Rejects when not connected. */
@@ -143,13 +233,32 @@ export class DongleGateway implements SmsGateway {
 
   private onConnectionEvent(event: AmiConnectionEvent): void {
     switch (event.type) {
-      case 'connected':
-        return this.emit({ type: 'connected' });
+      case 'connected': {
+        // Probe first, so listeners of `connected` already see generation().
+        const probing = this.probe().then(() => {
+          if (this.probing === probing) this.probing = null;
+          if (this.connection.isConnected()) this.emit({ type: 'connected' });
+        });
+        this.probing = probing;
+        return;
+      }
       case 'disconnected':
         return this.emit({ type: 'disconnected', reason: event.reason });
       case 'login-failed':
         return; // logged by the connection; isConnected() stays false and retries go on
       case 'event': {
+        const name = eventName(event.message);
+        if (name === 'donglesmsstatus') {
+          this.noteGeneration('classic');
+          return this.onClassicResult(this.correlator.status(event.message), event.message);
+        }
+        if (name === 'donglestatus' && (event.message.status ?? '').toLowerCase() === 'disconnect') {
+          // chan_dongle flushed the device's queue: those tasks end without a status, IDs freed.
+          const dropped = this.correlator.forgetDevice(event.message.device ?? '');
+          if (dropped.length > 0) {
+            this.log.warn({ event: 'send.classic.flushed', device: event.message.device, messageIds: dropped }, 'device dropped: classic sends in its queue end without a status');
+          }
+        }
         const mapped = toGatewayEvent(event.message);
         if (!mapped) return;
         if (mapped.type === 'report') {
@@ -164,8 +273,9 @@ export class DongleGateway implements SmsGateway {
     if (!generation || generation === this.detectedGeneration) return;
     this.detectedGeneration = generation;
     if (generation === 'classic') {
-      // Classic chan_dongle: no Payload, no DongleReport, no unescaping — reports will never come.
-      this.log.error({ event: 'ami.dongle.classic' }, 'classic chan_dongle detected: DongleReport/Payload unsupported, upgrade to wdoekes master');
+      this.log.warn({ event: 'ami.dongle.classic' }, 'classic chan_dongle detected: single-part SMS only, no line breaks; outcomes via DongleSMSStatus');
+    } else {
+      this.log.info({ event: 'ami.dongle.current' }, 'current chan_dongle detected');
     }
   }
 

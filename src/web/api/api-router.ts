@@ -9,12 +9,15 @@ import { requireToken } from '../middleware/auth.js';
 import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
 import { campaignLive } from '../view-models/campaign-view.js';
+import type { SimView } from '../../sims/sims-service.js';
 
 const campaignBody = z.object({
   name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
   listId: z.number({ error: 'listId: нужен номер списка' }).int().positive(),
   template: z.string({ error: 'template: нужен текст' }).min(1, 'template: напишите текст').max(5000, 'template: не длиннее 5000 символов'),
   kind: z.enum(['service', 'advertising'], { error: 'kind: "service" или "advertising"' }),
+  ignoreWindow: z.boolean({ error: 'ignoreWindow: true или false' }).optional(),
+  sims: z.array(z.string().regex(/^\d{6,15}$/, 'sims: IMSI — от 6 до 15 цифр'), { error: 'sims: список IMSI' }).max(256).optional(),
 });
 
 const messagesQuery = z.object({
@@ -22,6 +25,25 @@ const messagesQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
   state: z.enum(messageStates).optional(),
 });
+
+function simJson(s: SimView) {
+  return {
+    imsi: s.imsi,
+    device: s.modem?.device ?? null,
+    ready: s.modem?.ready ?? false,
+    enabled: s.enabled,
+    dailyLimit: s.dailyLimit,
+    monthlyLimit: s.monthlyLimit,
+    sentToday: s.usedToday,
+    sentThisMonth: s.usedThisMonth,
+    minPauseSeconds: s.minPauseSeconds,
+    maxPauseSeconds: s.maxPauseSeconds,
+    pricePerPart: s.pricePerPart,
+    consecutiveFailures: s.consecutiveFailures,
+    outOfRotationUntil: s.resting ? s.outOfRotationUntil : null,
+    lastFailure: s.lastFailure,
+  };
+}
 
 function validation(error: z.ZodError): AppError {
   return new AppError('VALIDATION', error.issues.map((i) => i.message).join('; '), {
@@ -34,7 +56,7 @@ function validation(error: z.ZodError): AppError {
  * `{error: {code, message}}` with a 4xx status, never an HTML page or a 500 for bad input.
  */
 export function apiRouter(services: AppServices): Router {
-  const { lists, campaigns, gateway, settings, clock, tokens, log } = services;
+  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
   router.use(express.json({ limit: '1mb' }));
@@ -108,6 +130,27 @@ export function apiRouter(services: AppServices): Router {
   router.get('/modems', async (_req, res) => {
     if (!gateway.isConnected()) throw new AppError('CONFLICT', 'Нет связи с Asterisk (AMI).');
     res.json(await gateway.listModems());
+  });
+
+  router.get('/sims', async (_req, res) => {
+    const { modems } = await sims.modems();
+    res.json((await sims.list(modems ?? [])).map(simJson));
+  });
+
+  router.patch('/sims/:imsi', async (req, res) => {
+    const { modems } = await sims.modems();
+    await sims.update(String(req.params.imsi), req.body ?? {});
+    const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
+    res.json(updated ? simJson(updated) : null);
+  });
+
+  router.post('/notifications', async (req, res) => {
+    const body = (req.body ?? {}) as { phone?: unknown; text?: unknown };
+    res.status(201).json(await notifications.send({ phone: body.phone, text: body.text }));
+  });
+
+  router.get('/notifications/:id', async (req, res) => {
+    res.json(await notifications.get(parseId(req.params.id)));
   });
 
   router.get('/settings', async (_req, res) => {

@@ -1,21 +1,48 @@
 import { Router } from 'express';
+import { isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
+import { formNumber, given } from '../form-values.js';
+import { requireAdmin } from '../middleware/auth.js';
 
-export function modemRoutes({ gateway }: AppServices): Router {
+export function modemRoutes({ sims }: AppServices): Router {
   const router = Router();
-  router.get('/modems', async (_req, res) => {
-    let modems = null;
-    let error = null;
-    if (!gateway.isConnected()) {
-      error = 'Нет связи с Asterisk (AMI). Проверьте, что Asterisk запущен и настройки AMI верны; служба переподключается сама.';
-    } else {
-      try {
-        modems = await gateway.listModems();
-      } catch {
-        error = 'Asterisk не ответил на запрос списка модемов. Обновите страницу через минуту.';
-      }
+
+  router.get('/modems', async (req, res) => {
+    const { modems, error } = await sims.modems();
+    const list = await sims.list(modems ?? []);
+    res.render('modems', {
+      title: 'Модемы',
+      modems,
+      error,
+      sims: list.map((s) => ({
+        ...s,
+        dayPercent: s.dailyLimit ? Math.min(100, Math.round((s.usedToday / s.dailyLimit) * 100)) : 100,
+        monthPercent: s.monthlyLimit ? Math.min(100, Math.round((s.usedThisMonth / s.monthlyLimit) * 100)) : 100,
+      })),
+      isAdmin: req.session.role === 'admin',
+    });
+  });
+
+  router.post('/sims/:imsi', requireAdmin, async (req, res) => {
+    const imsi = String(req.params.imsi);
+    // The checkbox comes after a hidden "0" of the same name: the last value is the box's state.
+    const enabled = [req.body.enabled ?? []].flat().pop() as string | undefined;
+    const patch = given({
+      enabled: enabled === undefined ? undefined : enabled === 'on',
+      dailyLimit: formNumber(req.body.dailyLimit),
+      monthlyLimit: formNumber(req.body.monthlyLimit),
+      minPauseSeconds: formNumber(req.body.minPauseSeconds),
+      maxPauseSeconds: formNumber(req.body.maxPauseSeconds),
+      pricePerPart: formNumber(req.body.pricePerPart),
+    });
+    try {
+      await sims.update(imsi, patch);
+      req.session.flash = `SIM-карта ${imsi}: сохранено.`;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      req.session.flash = `SIM-карта ${imsi}: ${error.message}`;
     }
-    res.render('modems', { title: 'Модемы', modems, error, connected: gateway.isConnected() });
+    res.redirect(303, '/modems');
   });
   return router;
 }

@@ -1,19 +1,25 @@
 import { Router } from 'express';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import type { AppServices } from '../app.js';
+import { formNumber, given } from '../form-values.js';
 import { requireAdmin } from '../middleware/auth.js';
 
 const fieldNames: Record<string, string> = {
-  sendPauseSeconds: 'Пауза между SMS',
+  timezone: 'Часовой пояс',
+  window: 'Окно отправки',
+  notificationsKeepWindow: 'Уведомления только в окне',
+  sendPauseSeconds: 'Пауза между SMS (от)',
+  sendPauseMaxSeconds: 'Пауза между SMS (до)',
+  dailyLimit: 'Лимит в сутки',
+  monthlyLimit: 'Лимит в месяц',
   pricePerPart: 'Цена одной части SMS',
   maxParts: 'Наибольшее число частей',
   messageTimeoutSeconds: 'Сколько ждать ответа модема',
+  deliveryReports: 'Отчёты о доставке',
 };
 
-/** Form fields arrive as text; "0,06" (Russian decimal comma) is accepted. */
-function toNumber(v: unknown): number | undefined {
-  if (typeof v !== 'string' || v.trim() === '') return undefined;
-  return Number(v.trim().replace(',', '.'));
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
 export function settingsRoutes({ settings, clock }: AppServices): Router {
@@ -22,11 +28,31 @@ export function settingsRoutes({ settings, clock }: AppServices): Router {
     res.render('settings', { title: 'Настройки', settings: await settings.get() });
   });
   router.post('/settings', requireAdmin, async (req, res) => {
-    const input = Object.fromEntries(Object.keys(fieldNames).map((k) => [k, toNumber(req.body[k])]).filter(([, v]) => v !== undefined));
+    const b = req.body as Record<string, unknown>;
+    const from = text(b.windowFrom);
+    const to = text(b.windowTo);
+    const input = given({
+      timezone: text(b.timezone),
+      window: from || to ? { from: from ?? '', to: to ?? '' } : undefined,
+      // Checkboxes: absent means off; the hidden `_checkboxes` marker says the form had them.
+      notificationsKeepWindow: b._checkboxes ? b.notificationsKeepWindow === 'on' : undefined,
+      deliveryReports: b._checkboxes ? b.deliveryReports === 'on' : undefined,
+      sendPauseSeconds: formNumber(b.sendPauseSeconds),
+      sendPauseMaxSeconds: formNumber(b.sendPauseMaxSeconds),
+      dailyLimit: formNumber(b.dailyLimit),
+      monthlyLimit: formNumber(b.monthlyLimit),
+      pricePerPart: formNumber(b.pricePerPart),
+      maxParts: formNumber(b.maxParts),
+      messageTimeoutSeconds: formNumber(b.messageTimeoutSeconds),
+    });
     const parsed = settingsPatchSchema.safeParse(input);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => `${fieldNames[String(i.path[0])] ?? i.path.join('.')}: недопустимое значение`);
-      res.status(422).render('settings', { title: 'Настройки', settings: { ...(await settings.get()), ...req.body }, errors });
+    const current = await settings.get();
+    const errors = parsed.success ? [] : parsed.error.issues.map((i) => `${fieldNames[String(i.path[0])] ?? i.path.join('.')}: ${i.message.includes(' ') ? i.message : 'недопустимое значение'}`);
+    const pauseMin = parsed.data?.sendPauseSeconds ?? current.sendPauseSeconds;
+    const pauseMax = parsed.data?.sendPauseMaxSeconds ?? current.sendPauseMaxSeconds;
+    if (parsed.success && pauseMax < pauseMin) errors.push('Пауза «до» не может быть меньше паузы «от».');
+    if (!parsed.success || errors.length) {
+      res.status(422).render('settings', { title: 'Настройки', settings: { ...current, ...input }, errors });
       return;
     }
     await settings.update(parsed.data, clock.now());

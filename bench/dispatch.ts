@@ -1,0 +1,524 @@
+/**
+ * `npm run bench` — how fast simcast sends, and what it costs, against its own ceiling.
+ *
+ * 1. END TO END: one campaign of BENCH_MESSAGES (default 2000) messages over BENCH_MODEMS (default 4)
+ *    simulated modems that answer at once (delayPerPartMs 0), pause 0. The real Dispatcher +
+ *    DongleGateway (asterisk-manager) + DispatchRepo on PostgreSQL, driven by `dispatcher.run()`;
+ *    timed from the campaign's «Старт» to the last message `sent` (counted from the dispatcher's
+ *    `message` events, no polling).
+ * 2. CEILING: a fresh simulator with the same modems and a minimal AMI client over node:net
+ *    (Login, then per modem one DongleSendSMS in flight, the next on its DongleReport).
+ * 3. REALISTIC: 16 modems, each needing 5 s per SMS, for ~30 s: process CPU per message and RSS.
+ *
+ * The simulator runs in a child process (bench/sim-child.ts) so that process.cpuUsage() here is
+ * the sender's CPU only; PostgreSQL is a separate server anyway. Logs go at `info` (the production
+ * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
+ * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_LOG_LEVEL.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { CampaignsRepo } from '../src/campaigns/campaigns-repo.js';
+import { CampaignsService } from '../src/campaigns/campaigns-service.js';
+import { systemClock } from '../src/clock.js';
+import type { Knex } from '../src/db/knex.js';
+import { DispatchRepo } from '../src/dispatcher/dispatch-repo.js';
+import { Dispatcher } from '../src/dispatcher/dispatcher.js';
+import type { MessageState } from '../src/dispatcher/message-state.js';
+import { ListsRepo } from '../src/lists/lists-repo.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { DongleGateway } from '../src/modems/ami/dongle-gateway.js';
+import type { Settings } from '../src/settings/settings.js';
+import { SettingsRepo } from '../src/settings/settings-repo.js';
+import { SimsRepo } from '../src/sims/sims-repo.js';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db.js';
+import type { SimChildConfig, SimChildStats } from './sim-child.js';
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`${name} must be an integer ${min}..${max}, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const MESSAGES = intEnv('BENCH_MESSAGES', 2000, 1, 100_000);
+const MODEMS = intEnv('BENCH_MODEMS', 4, 1, 64);
+const REAL_MODEMS = 16;
+const REAL_DELAY_MS = 5000;
+const REAL_SECONDS = intEnv('BENCH_REALISTIC_SECONDS', 30, 5, 50);
+/** Hard cap per phase: a stuck phase is reported, not waited on forever. */
+const PHASE_TIMEOUT_MS = 45_000;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+
+/**
+ * No pauses, the window open all day, limits far above what the bench sends: the bench measures
+ * the machinery, not the pacing policy. New SIMs take these defaults when first seen.
+ */
+const benchSettings: Partial<Settings> = {
+  sendPauseSeconds: 0,
+  sendPauseMaxSeconds: 0,
+  window: { from: '00:00', to: '00:00' },
+  dailyLimit: 100_000,
+  monthlyLimit: 1_000_000,
+  messageTimeoutSeconds: 90,
+};
+
+// ------------------------------------------------------------------------------- helpers
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+};
+/** A full GC (exposed at runtime, so plain `npx tsx bench/dispatch.ts` works). */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+/** Rejects after `timeoutMs` unless `promise` settles first; the timer never outlives it. */
+async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface SimChild {
+  port: number;
+  stats(): Promise<SimChildStats>;
+  close(): Promise<void>;
+}
+
+/** A fresh simulator in a child process (see bench/sim-child.ts). */
+async function startSimulator(config: SimChildConfig): Promise<SimChild> {
+  const child = fork(fileURLToPath(new URL('./sim-child.ts', import.meta.url)), [JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+  const next = (type: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
+      };
+      const onExit = (code: number | null) => {
+        child.off('message', onMessage);
+        reject(new Error(`simulator child exited (${code}) before "${type}"`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ready = await within(next('ready'), 20_000, 'simulator start');
+  return {
+    port: ready.port as number,
+    async stats() {
+      const reply = next('stats');
+      child.send({ type: 'stats' });
+      return (await within(reply, 5000, 'simulator stats')) as unknown as SimChildStats;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ type: 'close' });
+      try {
+        await within(exited, 5000, 'simulator close');
+      } catch {
+        child.kill('SIGKILL'); // only our own child, by its handle
+        await exited;
+      }
+    },
+  };
+}
+
+/** A list of `n` recipients and a draft campaign over it; returns the campaign and its sendable count. */
+async function seedCampaign(knex: Knex, n: number, name: string): Promise<{ campaignId: number; sendable: number; campaigns: CampaignsService }> {
+  const lists = new ListsRepo(knex);
+  const now = systemClock.now();
+  const listId = await lists.create(
+    { name, fileName: `${name}.xlsx`, columns: ['Телефон', 'Имя', 'Заказ', 'Сумма'], phoneColumn: 'Телефон', duplicates: [], rejected: [], createdBy: null },
+    Array.from({ length: n }, (_, i) => {
+      const phone = `+7912${String(i).padStart(7, '0')}`;
+      return { rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}`, Заказ: `A-${100000 + i}`, Сумма: `${1500 + (i % 700)},50` } };
+    }),
+    now,
+  );
+  const campaigns = new CampaignsService(new CampaignsRepo(knex), lists, new SettingsRepo(knex), systemClock);
+  const { campaign, summary } = await campaigns.create({
+    name,
+    listId,
+    template: '{{Имя}}, ваш заказ №{{Заказ}} на {{Сумма}} ₽ готов',
+    kind: 'service',
+    createdBy: null,
+  });
+  return { campaignId: campaign.id, sendable: summary.sendable, campaigns };
+}
+
+interface RunningDispatch {
+  dispatcher: Dispatcher;
+  gateway: DongleGateway;
+  stop(): Promise<void>;
+}
+
+/** The production wiring (as in src/service.ts): gateway connected, dispatcher loop running, modems listed. */
+async function startDispatch(knex: Knex, port: number, log: Logger, instanceId: string): Promise<RunningDispatch> {
+  const gateway = new DongleGateway({ host: '127.0.0.1', port, username: 'simcast', secret: 'simcast', log: log.child({ component: 'ami' }) });
+  if (!(await gateway.start())) throw new Error(`gateway could not connect: ${gateway.lastError}`);
+  const settings = new SettingsRepo(knex);
+  const dispatcher = new Dispatcher({
+    repo: new DispatchRepo(knex, instanceId),
+    sims: new SimsRepo(knex),
+    gateway,
+    clock: systemClock,
+    log,
+    settings: () => settings.get(),
+  });
+  const abort = new AbortController();
+  const firstTick = once(dispatcher.events, 'tick');
+  const loop = dispatcher.run(abort.signal);
+  await within(firstTick, 10_000, 'first dispatcher tick');
+  return {
+    dispatcher,
+    gateway,
+    async stop() {
+      abort.abort();
+      await loop;
+      await gateway.close();
+    },
+  };
+}
+
+interface CampaignRun {
+  /** campaign start → last message `sent` (or the stop condition), ms. */
+  wallMs: number;
+  /** campaign start → `campaign-finished`, ms (null if not awaited / not reached). */
+  finishedMs: number | null;
+  cpuMs: number;
+  counts: Partial<Record<MessageState, number>>;
+  queries: number;
+  /** SQL text (first 70 chars) → count and summed latency, slowest first. */
+  sql: Array<[string, { n: number; ms: number }]>;
+  timedOut: boolean;
+}
+
+/**
+ * Starts the campaign and resolves when `stopAfterSent` messages are `sent` (or failed/unknown
+ * make that impossible), from the dispatcher's events; optionally also awaits campaign-finished.
+ */
+async function runCampaign(
+  knex: Knex,
+  running: RunningDispatch,
+  campaigns: CampaignsService,
+  campaignId: number,
+  stopAfterSent: number,
+  opts: { awaitFinished: boolean; timeoutMs: number },
+): Promise<CampaignRun> {
+  const { dispatcher } = running;
+  campaigns.onChange = () => dispatcher.notify();
+  const counts: Partial<Record<MessageState, number>> = {};
+  let settled = 0;
+  let queries = 0;
+  // Per-statement latency as the client sees it (pool wait + round trip + server time), by SQL text.
+  const startedAt = new Map<string, bigint>();
+  const sql = new Map<string, { n: number; ms: number }>();
+  const onQuery = (q: { __knexQueryUid?: string }) => {
+    queries++;
+    if (q.__knexQueryUid) startedAt.set(q.__knexQueryUid, process.hrtime.bigint());
+  };
+  const onResponse = (_r: unknown, q: { __knexQueryUid?: string; sql?: string }) => {
+    const t = q.__knexQueryUid ? startedAt.get(q.__knexQueryUid) : undefined;
+    if (t === undefined || !q.__knexQueryUid) return;
+    startedAt.delete(q.__knexQueryUid);
+    const key = (q.sql ?? '?').replace(/\s+/g, ' ').slice(0, 70);
+    const entry = sql.get(key) ?? { n: 0, ms: 0 };
+    entry.n++;
+    entry.ms += Number(process.hrtime.bigint() - t) / 1e6;
+    sql.set(key, entry);
+  };
+  knex.on('query', onQuery);
+  knex.on('query-response', onResponse);
+
+  let doneAt = 0n;
+  let finishedAt: bigint | null = null;
+  let onMessage: (e: { campaignId: number | null; state: MessageState }) => void = () => {};
+  const enough = new Promise<void>((resolve) => {
+    onMessage = (e) => {
+      if (e.campaignId !== campaignId) return;
+      counts[e.state] = (counts[e.state] ?? 0) + 1;
+      if (e.state === 'sent' || e.state === 'failed' || e.state === 'unknown') settled++;
+      if (doneAt === 0n && ((counts.sent ?? 0) >= stopAfterSent || settled >= stopAfterSent)) {
+        doneAt = process.hrtime.bigint();
+        resolve();
+      }
+    };
+    dispatcher.events.on('message', onMessage);
+  });
+  let onFinished: (e: { campaignId: number }) => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    onFinished = (e) => {
+      if (e.campaignId !== campaignId) return;
+      finishedAt = process.hrtime.bigint();
+      resolve();
+    };
+    dispatcher.events.on('campaign-finished', onFinished);
+  });
+
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await campaigns.act(campaignId, 'start');
+  let timedOut = false;
+  try {
+    await within(enough, opts.timeoutMs, 'campaign');
+    if (opts.awaitFinished) await within(finished, 10_000, 'campaign-finished');
+  } catch (error) {
+    timedOut = true;
+    process.stderr.write(`  ! ${(error as Error).message}\n`);
+  }
+  const cpuMs = cpuMsSince(cpu0);
+  const end = doneAt === 0n ? process.hrtime.bigint() : doneAt;
+  dispatcher.events.off('message', onMessage);
+  dispatcher.events.off('campaign-finished', onFinished);
+  knex.off('query', onQuery);
+  knex.off('query-response', onResponse);
+  return {
+    wallMs: Number(end - t0) / 1e6,
+    finishedMs: finishedAt === null ? null : Number((finishedAt as bigint) - t0) / 1e6,
+    cpuMs,
+    counts,
+    queries,
+    sql: [...sql.entries()].sort((a, b) => b[1].ms - a[1].ms),
+    timedOut,
+  };
+}
+
+async function dbCounts(knex: Knex, campaignId: number): Promise<Record<string, number>> {
+  const rows: Array<{ state: string; n: number }> = await knex('messages').where({ campaign_id: campaignId }).groupBy('state').select('state').count({ n: '*' });
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+// ------------------------------------------------------------------------------- the raw AMI ceiling
+
+interface RawResult {
+  wallMs: number;
+  cpuMs: number;
+  reports: number;
+  errors: number;
+}
+
+/**
+ * The least an AMI client can do: Login, then for each modem one DongleSendSMS in flight, the
+ * next one written when that modem's DongleReport arrives. Parses only `Response`, `Event`,
+ * `Device`, `ActionID`.
+ */
+async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs: number): Promise<RawResult> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  socket.setEncoding('utf8');
+  await within(once(socket, 'connect'), 5000, 'raw connect');
+
+  let buffer = '';
+  let bannerSeen = false;
+  let onBlock: (fields: Map<string, string>) => void = () => {};
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    if (!bannerSeen) {
+      const eol = buffer.indexOf('\r\n');
+      if (eol < 0) return;
+      buffer = buffer.slice(eol + 2); // "Asterisk Call Manager/…"
+      bannerSeen = true;
+    }
+    let end: number;
+    while ((end = buffer.indexOf('\r\n\r\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 4);
+      const fields = new Map<string, string>();
+      for (const line of block.split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+      }
+      onBlock(fields);
+    }
+  });
+
+  const loggedIn = new Promise<void>((resolve, reject) => {
+    onBlock = (f) => {
+      if (f.get('actionid') !== 'login') return;
+      if (f.get('response') === 'Success') resolve();
+      else reject(new Error(`raw login: ${f.get('message')}`));
+    };
+  });
+  socket.write('Action: Login\r\nActionID: login\r\nUsername: simcast\r\nSecret: simcast\r\n\r\n');
+  await within(loggedIn, 5000, 'raw login');
+
+  let next = 0;
+  let reports = 0;
+  let errors = 0;
+  const send = (device: string) => {
+    if (next >= total) return;
+    const i = next++;
+    // The same shape of text and number as the end-to-end campaign.
+    const text = `Клиент ${i + 1}, ваш заказ №A-${100000 + i} на ${1500 + (i % 700)},50 ₽ готов`;
+    socket.write(
+      `Action: DongleSendSMS\r\nActionID: s${i}\r\nDevice: ${device}\r\nNumber: +7912${String(i).padStart(7, '0')}\r\n` +
+        `Message: ${text}\r\nReport: no\r\nPayload: raw-${i}\r\n\r\n`,
+    );
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const done = new Promise<void>((resolve) => {
+    const finish = () => {
+      if (reports + errors >= total) resolve();
+    };
+    onBlock = (f) => {
+      if (f.get('event') === 'DongleReport') {
+        reports++;
+        send(f.get('device') ?? '');
+        finish();
+      } else if (f.get('response') === 'Error') {
+        errors++; // nothing queued: the device is free again
+        const device = /^\[([^\]]+)\]/.exec(f.get('message') ?? '')?.[1];
+        if (device) send(device);
+        finish();
+      }
+    };
+  });
+  for (let m = 0; m < modems; m++) send(`dongle${m}`);
+  let wallMs: number;
+  try {
+    await within(done, timeoutMs, 'raw loop');
+  } finally {
+    wallMs = ms(t0);
+  }
+  const cpuMs = cpuMsSince(cpu0);
+  socket.write('Action: Logoff\r\n\r\n');
+  socket.end();
+  await within(once(socket, 'close'), 5000, 'raw close').catch(() => socket.destroy());
+  return { wallMs, cpuMs, reports, errors };
+}
+
+// ------------------------------------------------------------------------------- main
+
+function silentOrDevNull(): Logger {
+  return createLogger(LOG_LEVEL, pino.destination({ dest: '/dev/null', sync: true }));
+}
+
+async function main(): Promise<void> {
+  const cpus = os.cpus();
+  process.stdout.write(
+    `simcast dispatch bench — ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), node ${process.version}, log level ${LOG_LEVEL} → /dev/null\n`,
+  );
+  const tSetup = process.hrtime.bigint();
+  const testDb: TestDatabase = await createTestDatabase();
+  const knex = testDb.db.knex;
+  const rows: string[][] = [];
+  let exitCode = 0;
+  try {
+    const pgVersion = ((await knex.raw('show server_version')).rows[0] as { server_version: string }).server_version;
+    await new SettingsRepo(knex).update(benchSettings, systemClock.now());
+    const log = silentOrDevNull();
+    process.stdout.write(`PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms\n\n`);
+
+    // ---- 1. end to end
+    const seed = process.hrtime.bigint();
+    const e2e = await seedCampaign(knex, MESSAGES, 'bench-e2e');
+    process.stdout.write(`1. end to end: ${MESSAGES} messages (${e2e.sendable} sendable), ${MODEMS} modems, delay 0, pause 0 — seeded in ${ms(seed).toFixed(0)} ms\n`);
+    const sim1 = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
+    const d1 = await startDispatch(knex, sim1.port, log, 'bench');
+    const run1 = await runCampaign(knex, d1, e2e.campaigns, e2e.campaignId, e2e.sendable, { awaitFinished: true, timeoutMs: PHASE_TIMEOUT_MS });
+    await d1.stop();
+    const sim1Stats = await sim1.stats();
+    await sim1.close();
+    const db1 = await dbCounts(knex, e2e.campaignId);
+    const sent1 = run1.counts.sent ?? 0;
+    const rate1 = (sent1 / run1.wallMs) * 1000;
+    process.stdout.write(
+      `   last sent after ${run1.wallMs.toFixed(0)} ms, campaign finished after ${run1.finishedMs?.toFixed(0) ?? '—'} ms; ` +
+        `database: ${JSON.stringify(db1)}; simulator: ${sim1Stats.sms} SMS, ${sim1Stats.duplicatePayloads} duplicate payloads, ${sim1Stats.cpuMs.toFixed(0)} ms CPU in total\n` +
+        `   ${run1.queries} SQL statements = ${(run1.queries / Math.max(1, sent1)).toFixed(2)} per message\n`,
+    );
+    for (const [text, { n, ms: total }] of run1.sql.slice(0, 6)) {
+      process.stdout.write(`     ${String(n).padStart(6)} × ${(total / n).toFixed(2).padStart(6)} ms = ${total.toFixed(0).padStart(6)} ms  ${text}\n`);
+    }
+    if (run1.timedOut || sent1 !== e2e.sendable || sim1Stats.duplicatePayloads > 0) exitCode = 1;
+
+    // ---- 2. ceiling
+    const sim2 = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
+    const raw = await rawAmiLoop(sim2.port, MODEMS, MESSAGES, PHASE_TIMEOUT_MS);
+    const sim2Stats = await sim2.stats();
+    await sim2.close();
+    const rawRate = (raw.reports / raw.wallMs) * 1000;
+    process.stdout.write(
+      `2. ceiling: raw AMI loop over node:net, ${MESSAGES} messages, ${MODEMS} modems: ${raw.reports} reports, ${raw.errors} errors in ${raw.wallMs.toFixed(0)} ms; simulator ${sim2Stats.cpuMs.toFixed(0)} ms CPU in total\n`,
+    );
+    if (raw.reports !== MESSAGES) exitCode = 1;
+
+    rows.push([`end to end (${MODEMS} modems, delay 0)`, String(sent1), run1.wallMs.toFixed(0), rate1.toFixed(0), (run1.cpuMs / Math.max(1, sent1)).toFixed(3), `${((rate1 / rawRate) * 100).toFixed(1)} % (1/${(rawRate / rate1).toFixed(1)})`]);
+    rows.push([`CEILING raw AMI loop (${MODEMS} modems)`, String(raw.reports), raw.wallMs.toFixed(0), rawRate.toFixed(0), (raw.cpuMs / Math.max(1, raw.reports)).toFixed(3), '100 %']);
+
+    // ---- 3. realistic: 16 modems × one SMS per 5 s
+    const perModem = Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
+    const target = REAL_MODEMS * perModem;
+    const real = await seedCampaign(knex, target + REAL_MODEMS * 2, 'bench-realistic');
+    process.stdout.write(
+      `3. realistic: ${REAL_MODEMS} modems × ${REAL_DELAY_MS} ms per SMS, until ${target} sent (~${REAL_SECONDS} s)\n`,
+    );
+    const sim3 = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: REAL_DELAY_MS });
+    const d3 = await startDispatch(knex, sim3.port, log, 'bench');
+    gc();
+    const mem0 = process.memoryUsage();
+    let peakRss = mem0.rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 250);
+    const run3 = await runCampaign(knex, d3, real.campaigns, real.campaignId, target, {
+      awaitFinished: false,
+      timeoutMs: (REAL_SECONDS + 15) * 1000,
+    });
+    clearInterval(sampler);
+    const mem1 = process.memoryUsage();
+    peakRss = Math.max(peakRss, mem1.rss);
+    await d3.stop();
+    await sim3.close();
+    const sent3 = run3.counts.sent ?? 0;
+    const cpuPerMsg3 = run3.cpuMs / Math.max(1, sent3);
+    process.stdout.write(
+      `   ${sent3} sent in ${(run3.wallMs / 1000).toFixed(1)} s, process CPU ${run3.cpuMs.toFixed(0)} ms (${((run3.cpuMs / run3.wallMs) * 100).toFixed(2)} % of one core), ` +
+        `${run3.queries} SQL statements (${(run3.queries / Math.max(1, sent3)).toFixed(2)} per message)\n` +
+        `   RSS ${mb(mem0.rss)} → ${mb(mem1.rss)} MB (peak sampled ${mb(peakRss)} MB, process max ${mb(process.resourceUsage().maxRSS * 1024)} MB), heap used ${mb(mem0.heapUsed)} → ${mb(mem1.heapUsed)} MB\n`,
+    );
+    if (run3.timedOut) exitCode = 1;
+    rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
+
+    // ---- table
+    const header = ['', 'messages', 'wall ms', 'msg/s', 'CPU ms/msg', 'vs ceiling'];
+    const table = [header, ...rows];
+    const widths = header.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
+    process.stdout.write('\n');
+    for (const [i, r] of table.entries()) {
+      process.stdout.write(`${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}\n`);
+      if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+    }
+    process.stdout.write(
+      `\nrealistic RSS at end ${mb(mem1.rss)} MB, heap ${mb(mem1.heapUsed)} MB; CPU is this process only (simulator in a child, PostgreSQL separate).\n`,
+    );
+  } finally {
+    await testDb.drop();
+  }
+  process.exitCode = exitCode;
+}
+
+await main();

@@ -1,0 +1,68 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { MessageState } from '../dispatcher/message-state.js';
+import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
+import type { SettingsRepo } from '../settings/settings-repo.js';
+import { countSegments, segmentProblem } from '../templates/segments.js';
+
+/** Notifications go ahead of campaign traffic: the claim orders by priority first. */
+export const notificationPriority = 10;
+
+export interface Notification {
+  id: number;
+  phone: string;
+  text: string;
+  parts: number;
+  state: MessageState;
+  modem: string | null;
+  sentAt: Date | null;
+  error: string | null;
+}
+
+/**
+ * Single SMS asked for by another system ("your order 84315 is ready"): a message without a
+ * campaign, sent by the same dispatcher, under the same SIM limits.
+ */
+export class NotificationsService {
+  /** Called after a notification is queued, so the dispatcher looks at once. */
+  onQueued: () => void = () => {};
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly settings: SettingsRepo,
+    private readonly clock: Clock,
+  ) {}
+
+  async send(request: { phone: unknown; text: unknown }): Promise<Notification> {
+    const phone = normalisePhone(request.phone);
+    if (!phone.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(phone.reason)}`);
+    const text = typeof request.text === 'string' ? request.text.replace(/\r\n?/g, '\n') : '';
+    if (!text.trim()) throw new AppError('VALIDATION', 'text: напишите текст SMS.');
+    const { maxParts } = await this.settings.get();
+    const segments = countSegments(text);
+    const problem = segmentProblem(segments, maxParts);
+    if (problem) throw new AppError('VALIDATION', `text: ${problem}`);
+    const now = this.clock.now();
+    const [row] = await this.knex('messages')
+      .insert({ phone: phone.phone, text, parts: segments.parts, state: 'waiting', priority: notificationPriority, created_at: now })
+      .returning('id');
+    this.onQueued();
+    return this.get(Number(row.id));
+  }
+
+  async get(id: number): Promise<Notification> {
+    const row = await this.knex('messages').whereNull('campaign_id').andWhere({ id }).first();
+    if (!row) throw new AppError('NOT_FOUND', 'Уведомление не найдено.');
+    return {
+      id: Number(row.id),
+      phone: row.phone,
+      text: row.text,
+      parts: row.parts,
+      state: row.state,
+      modem: row.modem ?? null,
+      sentAt: row.sent_at ? new Date(row.sent_at) : null,
+      error: row.error ?? null,
+    };
+  }
+}
