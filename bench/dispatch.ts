@@ -57,6 +57,8 @@ const REAL_DELAY_MS = 5000;
 const REAL_SECONDS = intEnv('BENCH_REALISTIC_SECONDS', 30, 5, 50);
 /** Hard cap per phase: a stuck phase is reported, not waited on forever. */
 const PHASE_TIMEOUT_MS = 45_000;
+const IDLE_MS = 3000;
+const DEPTH = intEnv('BENCH_DEPTH', 100_000, 1000, 500_000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 /**
@@ -82,6 +84,20 @@ const cpuMsSince = (start: NodeJS.CpuUsage) => {
 /** A full GC (exposed at runtime, so plain `npx tsx bench/dispatch.ts` works). */
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
+/** Whole-machine CPU busy share since `since` (percent of all cores), from os.cpus() tick counters. */
+function machineCpu(): { busy: number; total: number };
+function machineCpu(since: { busy: number; total: number }): number;
+function machineCpu(since?: { busy: number; total: number }): { busy: number; total: number } | number {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
+    total += t;
+    busy += t - c.times.idle;
+  }
+  if (!since) return { busy, total };
+  return total === since.total ? 0 : ((busy - since.busy) / (total - since.total)) * 100;
+}
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 /** Rejects after `timeoutMs` unless `promise` settles first; the timer never outlives it. */
@@ -210,6 +226,8 @@ interface CampaignRun {
   cpuMs: number;
   counts: Partial<Record<MessageState, number>>;
   queries: number;
+  /** Longest time between two consecutive `sent` events. */
+  maxGapMs: number;
   /** SQL text (first 70 chars) → count and summed latency, slowest first. */
   sql: Array<[string, { n: number; ms: number }]>;
   timedOut: boolean;
@@ -253,12 +271,19 @@ async function runCampaign(
   knex.on('query-response', onResponse);
 
   let doneAt = 0n;
+  let lastSentAt = 0n;
+  let maxGapMs = 0;
   let finishedAt: bigint | null = null;
   let onMessage: (e: { campaignId: number | null; state: MessageState }) => void = () => {};
   const enough = new Promise<void>((resolve) => {
     onMessage = (e) => {
       if (e.campaignId !== campaignId) return;
       counts[e.state] = (counts[e.state] ?? 0) + 1;
+      if (e.state === 'sent') {
+        const now = process.hrtime.bigint();
+        if (lastSentAt !== 0n) maxGapMs = Math.max(maxGapMs, Number(now - lastSentAt) / 1e6);
+        lastSentAt = now;
+      }
       if (e.state === 'sent' || e.state === 'failed' || e.state === 'unknown') settled++;
       if (doneAt === 0n && ((counts.sent ?? 0) >= stopAfterSent || settled >= stopAfterSent)) {
         doneAt = process.hrtime.bigint();
@@ -300,6 +325,7 @@ async function runCampaign(
     cpuMs,
     counts,
     queries,
+    maxGapMs,
     sql: [...sql.entries()].sort((a, b) => b[1].ms - a[1].ms),
     timedOut,
   };
@@ -410,6 +436,68 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
   return { wallMs, cpuMs, reports, errors };
 }
 
+// ------------------------------------------------------------------------------- claim vs queue depth
+
+/**
+ * DispatchRepo.claimForSim alone (no AMI), timed at growing numbers of waiting messages in one
+ * running campaign: the claim's cost should not grow with the queue.
+ */
+async function claimLatencyByDepth(knex: Knex, depths: readonly number[], claims: number): Promise<Array<{ depth: number; median: number; p90: number }>> {
+  const now = systemClock.now();
+  const listId = await new ListsRepo(knex).create(
+    { name: 'bench-depth', fileName: 'depth.xlsx', columns: ['Телефон'], phoneColumn: 'Телефон', duplicates: [], rejected: [], createdBy: null },
+    [],
+    now,
+  );
+  const campaignsRepo = new CampaignsRepo(knex);
+  const campaignId = await campaignsRepo.create(
+    { name: 'bench-depth', listId, template: 'x', kind: 'service', pricePerPart: 0.06, maxParts: 7, createdBy: null, ignoreWindow: false, sims: null },
+    [],
+    now,
+  );
+  await campaignsRepo.transition(campaignId, ['draft'], 'running', now);
+  const imsi = '250990009999999';
+  await new SimsRepo(knex).seen([{ imsi, device: 'depth0' }], 'bench-depth', now, {
+    dailyLimit: 100_000,
+    monthlyLimit: 1_000_000,
+    minPauseSeconds: 0,
+    maxPauseSeconds: 0,
+    pricePerPart: 0.06,
+  });
+  const repo = new DispatchRepo(knex, 'bench-depth');
+  const out: Array<{ depth: number; median: number; p90: number }> = [];
+  let inserted = 0;
+  for (const depth of depths) {
+    // Plain rows of a running campaign; the depth counts the waiting ones (claimed ones leave).
+    const add = depth - inserted;
+    await knex.raw(
+      `insert into messages (campaign_id, row_number, phone, text, parts, state, created_at)
+       select ?, g, '+7913' || lpad(g::text, 7, '0'), 'Клиент ' || g || ', ваш заказ готов', 1, 'waiting', ?
+         from generate_series(?::int, ?::int) g`,
+      [campaignId, now, inserted + 1, inserted + add],
+    );
+    inserted += add;
+    await knex.raw('analyze messages');
+    const times: number[] = [];
+    for (let i = 0; i < claims; i++) {
+      const t0 = process.hrtime.bigint();
+      const outcome = await repo.claimForSim(imsi, 'depth0', {
+        now: systemClock.now(),
+        timeZone: 'Europe/Moscow',
+        windowOpen: true,
+        notificationsIgnoreWindow: true,
+        maxPartsPerMessage: 10,
+        random: () => 0,
+      });
+      times.push(ms(t0));
+      if (outcome.kind !== 'claimed') throw new Error(`claim at depth ${depth}: ${outcome.kind}`);
+    }
+    times.sort((a, b) => a - b);
+    out.push({ depth, median: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]! });
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------------------- main
 
 function silentOrDevNull(): Logger {
@@ -438,7 +526,9 @@ async function main(): Promise<void> {
     process.stdout.write(`1. end to end: ${MESSAGES} messages (${e2e.sendable} sendable), ${MODEMS} modems, delay 0, pause 0 — seeded in ${ms(seed).toFixed(0)} ms\n`);
     const sim1 = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
     const d1 = await startDispatch(knex, sim1.port, log, 'bench');
+    const machine0 = machineCpu();
     const run1 = await runCampaign(knex, d1, e2e.campaigns, e2e.campaignId, e2e.sendable, { awaitFinished: true, timeoutMs: PHASE_TIMEOUT_MS });
+    const machineBusy = machineCpu(machine0);
     await d1.stop();
     const sim1Stats = await sim1.stats();
     await sim1.close();
@@ -448,7 +538,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `   last sent after ${run1.wallMs.toFixed(0)} ms, campaign finished after ${run1.finishedMs?.toFixed(0) ?? '—'} ms; ` +
         `database: ${JSON.stringify(db1)}; simulator: ${sim1Stats.sms} SMS, ${sim1Stats.duplicatePayloads} duplicate payloads, ${sim1Stats.cpuMs.toFixed(0)} ms CPU in total\n` +
-        `   ${run1.queries} SQL statements = ${(run1.queries / Math.max(1, sent1)).toFixed(2)} per message\n`,
+        `   longest gap between two consecutive 'sent' events: ${run1.maxGapMs.toFixed(0)} ms (mean ${(run1.wallMs / Math.max(1, sent1)).toFixed(1)} ms)\n` +
+        `   machine CPU busy ${machineBusy.toFixed(0)} % of ${os.cpus().length} cores (this process ${((run1.cpuMs / run1.wallMs) * 100).toFixed(0)} % of one core; the rest is PostgreSQL + simulator)\n` +
+        `   ${run1.queries} SQL statements = ${(run1.queries / Math.max(1, sent1)).toFixed(2)} per message; slowest in total (client-side latency):\n`,
     );
     for (const [text, { n, ms: total }] of run1.sql.slice(0, 6)) {
       process.stdout.write(`     ${String(n).padStart(6)} × ${(total / n).toFixed(2).padStart(6)} ms = ${total.toFixed(0).padStart(6)} ms  ${text}\n`);
@@ -478,6 +570,12 @@ async function main(): Promise<void> {
     );
     const sim3 = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: REAL_DELAY_MS });
     const d3 = await startDispatch(knex, sim3.port, log, 'bench');
+    // Baseline: the same process idle (gateway connected, dispatcher looping, nothing to send).
+    gc();
+    const idleCpu0 = process.cpuUsage();
+    const idleT0 = process.hrtime.bigint();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleCpuMsPerS = (cpuMsSince(idleCpu0) / ms(idleT0)) * 1000;
     gc();
     const mem0 = process.memoryUsage();
     let peakRss = mem0.rss;
@@ -498,10 +596,17 @@ async function main(): Promise<void> {
     process.stdout.write(
       `   ${sent3} sent in ${(run3.wallMs / 1000).toFixed(1)} s, process CPU ${run3.cpuMs.toFixed(0)} ms (${((run3.cpuMs / run3.wallMs) * 100).toFixed(2)} % of one core), ` +
         `${run3.queries} SQL statements (${(run3.queries / Math.max(1, sent3)).toFixed(2)} per message)\n` +
+        `   idle baseline: ${idleCpuMsPerS.toFixed(2)} ms CPU per s (${IDLE_MS / 1000} s, nothing to send) → ${((idleCpuMsPerS * run3.wallMs) / 1000 / Math.max(1, sent3)).toFixed(3)} ms of the per-message figure is idle looping\n` +
         `   RSS ${mb(mem0.rss)} → ${mb(mem1.rss)} MB (peak sampled ${mb(peakRss)} MB, process max ${mb(process.resourceUsage().maxRSS * 1024)} MB), heap used ${mb(mem0.heapUsed)} → ${mb(mem1.heapUsed)} MB\n`,
     );
     if (run3.timedOut) exitCode = 1;
     rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
+
+    // ---- 4. claim latency vs queue depth
+    const depths = await claimLatencyByDepth(knex, [1000, DEPTH], 25);
+    process.stdout.write(
+      `4. DispatchRepo.claimForSim alone, 25 claims per depth: ${depths.map((d) => `${d.depth} waiting → median ${d.median.toFixed(2)} ms, p90 ${d.p90.toFixed(2)} ms`).join('; ')}\n`,
+    );
 
     // ---- table
     const header = ['', 'messages', 'wall ms', 'msg/s', 'CPU ms/msg', 'vs ceiling'];

@@ -81,7 +81,14 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const sessionSecret = config.sessionSecret ?? (await settings.secret('session', () => randomBytes(32).toString('base64url')));
   const listsRepo = new ListsRepo(db.knex);
   const sims = new SimsRepo(db.knex);
-  const campaigns = new CampaignsService(new CampaignsRepo(db.knex), listsRepo, settings, clock, () => sims.imsis());
+  const campaigns = new CampaignsService({
+    repo: new CampaignsRepo(db.knex),
+    lists: listsRepo,
+    settings,
+    clock,
+    knownSims: () => sims.imsis(),
+    gatewayProblem: (text) => gateway.textProblem(text),
+  });
   const dispatcher = new Dispatcher({
     repo: new DispatchRepo(db.knex, config.instanceId),
     sims,

@@ -36,13 +36,19 @@ export interface PlanSummary {
  * A row whose field is missing or empty, or whose text takes more than `maxParts`, is flagged here,
  * before anything is sent.
  */
-export function planMessage(template: string, contact: PlanContact, maxParts: number): PlannedMessage {
+export function planMessage(
+  template: string,
+  contact: PlanContact,
+  maxParts: number,
+  /** What the installed gateway cannot send (e.g. multi-part on classic chan_dongle). */
+  gatewayProblem: (text: string) => string | null = () => null,
+): PlannedMessage {
   const { text, missing } = renderTemplate(template, contact.fields);
   const seg = countSegments(text);
   let problem: string | null = null;
   if (missing.length > 0) problem = ru.campaigns.missingFields(missing);
   else if (text.trim() === '') problem = ru.campaigns.emptyText;
-  else problem = segmentProblem(seg, maxParts);
+  else problem = segmentProblem(seg, maxParts) ?? gatewayProblem(text);
   return {
     contactId: contact.id,
     rowNumber: contact.rowNumber,

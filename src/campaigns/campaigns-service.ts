@@ -30,14 +30,30 @@ export class CampaignsService {
   /** Called after a change the dispatcher should see at once (a start or resume). */
   onChange: () => void = () => {};
 
-  constructor(
-    private readonly repo: CampaignsRepo,
-    private readonly lists: ListsRepo,
-    private readonly settings: SettingsRepo,
-    private readonly clock: Clock,
+  private readonly repo: CampaignsRepo;
+  private readonly lists: ListsRepo;
+  private readonly settings: SettingsRepo;
+  private readonly clock: Clock;
+  private readonly knownSims: () => Promise<string[]>;
+  private readonly gatewayProblem: (text: string) => string | null;
+
+  constructor(deps: {
+    repo: CampaignsRepo;
+    lists: ListsRepo;
+    settings: SettingsRepo;
+    clock: Clock;
     /** IMSIs of the SIMs we know, to check a campaign's SIM choice. */
-    private readonly knownSims: () => Promise<string[]> = async () => [],
-  ) {}
+    knownSims?: () => Promise<string[]>;
+    /** What the installed gateway cannot send; flagged in the preview, before Start. */
+    gatewayProblem?: (text: string) => string | null;
+  }) {
+    this.repo = deps.repo;
+    this.lists = deps.lists;
+    this.settings = deps.settings;
+    this.clock = deps.clock;
+    this.knownSims = deps.knownSims ?? (async () => []);
+    this.gatewayProblem = deps.gatewayProblem ?? (() => null);
+  }
 
   /** Renders the template for the whole list; nothing is stored. */
   async preview(listId: number, template: string, rowsShown = 10): Promise<Preview> {
@@ -120,6 +136,6 @@ export class CampaignsService {
     if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, list.columns), { field: 'template' });
     const { maxParts } = await this.settings.get();
     const contacts = await this.lists.contacts(listId);
-    return { messages: contacts.map((c) => planMessage(normalised, c, maxParts)) };
+    return { messages: contacts.map((c) => planMessage(normalised, c, maxParts, this.gatewayProblem)) };
   }
 }

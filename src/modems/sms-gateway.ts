@@ -73,6 +73,11 @@ export interface SmsGateway {
    * ack), null while unknown. Optional: gateways without generations (fakes) don't implement it.
    */
   generation?(): GatewayGeneration | null;
+  /**
+   * Why this gateway could not send `text` as one message (Russian, for the preview), or null.
+   * Classic chan_dongle builds, for example, send only single-part SMS without line breaks.
+   */
+  textProblem?(text: string): string | null;
   submit(request: SubmitRequest): Promise<SubmitResult>;
   /** Current modems; rejects when the gateway is not connected. */
   listModems(): Promise<ModemInfo[]>;

@@ -165,7 +165,8 @@ export function zonedInstant(wall: WallTime, tz: string): Date {
   let hi = local - Math.min(before, after); // already the new one here
   const oldOffset = offsetAt(lo, tz);
   while (hi - lo > 1000) {
-    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    // Whole-second steps (lo and hi are whole seconds), at least one so the loop always ends.
+    const mid = lo + Math.max(1000, Math.floor((hi - lo) / 2000) * 1000);
     if (offsetAt(mid, tz) === oldOffset) lo = mid;
     else hi = mid;
   }

@@ -73,7 +73,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}` } })),
       clock.now(),
     );
-    const service = new CampaignsService(new CampaignsRepo(knex), lists, new SettingsRepo(knex), clock);
+    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock });
     const { campaign } = await service.create({ name: 'Тест', listId, template: '{{Имя}}, здравствуйте!', kind: 'service', createdBy: null });
     await service.act(campaign.id, 'start');
     return campaign.id;
@@ -200,7 +200,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     const phones = ['+79120000041', '+79120000042', '+79120000043'];
     const campaignId = await runningCampaign(phones);
     const knex = testDb.db.knex;
-    const service = new CampaignsService(new CampaignsRepo(knex), new ListsRepo(knex), new SettingsRepo(knex), clock);
+    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists: new ListsRepo(knex), settings: new SettingsRepo(knex), clock });
     const d = dispatcher(g);
     await d.recover();
     const first = reached(d, 'sent', 1);

@@ -32,7 +32,7 @@ test('the embedded default (PGlite): same migrations, one process at a time, dat
       fileName: 'клиенты.xlsx',
       createdBy: 'test',
     });
-    const campaigns = new CampaignsService(new CampaignsRepo(db.knex), lists, new SettingsRepo(db.knex), systemClock);
+    const campaigns = new CampaignsService({ repo: new CampaignsRepo(db.knex), lists, settings: new SettingsRepo(db.knex), clock: systemClock });
     const { campaign, summary } = await campaigns.create({ name: 'Проверка', listId: list.id, template: 'Здравствуйте, {{Имя}}!', kind: 'service', createdBy: null });
     assert.equal(summary.sendable, 2);
     await campaigns.act(campaign.id, 'start');

@@ -93,7 +93,7 @@ export function parseTpStatuses(report: string): number[] {
 export function describeTpStatuses(statuses: number[]): string {
   if (statuses.length === 0) return '';
   const bad = statuses.map((st, i) => ({ st, i })).filter(({ st }) => (st & 0x40) !== 0 || (st & 0x20) !== 0);
-  if (bad.length === 0) return statuses.length === 1 ? 'доставлено' : `доставлено (${statuses.length} частей)`;
+  if (bad.length === 0) return statuses.length === 1 ? 'доставлено' : `доставлено (частей: ${statuses.length})`;
   return bad.map(({ st, i }) => {
     const kind = (st & 0x40) !== 0 ? 'постоянная ошибка' : 'временная ошибка';
     const hex = `0x${st.toString(16).padStart(2, '0')}`;

@@ -82,6 +82,12 @@ export class DongleGateway implements SmsGateway {
     return this.detectedGeneration;
   }
 
+  textProblem(text: string): string | null {
+    if (this.detectedGeneration !== 'classic') return null;
+    const problem = classicTextProblem(text);
+    return problem ? describeClassicTextProblem(problem) : null;
+  }
+
   /** The last connection/login failure, e.g. "Authentication failed". */
   get lastError(): string | null {
     return this.connection.lastError;

@@ -20,7 +20,7 @@ function parseState(raw: unknown): MessageState | undefined {
   return messageStates.find((s) => s === raw);
 }
 
-export function campaignRoutes({ campaigns, lists, settings }: AppServices): Router {
+export function campaignRoutes({ campaigns, lists, settings, sims }: AppServices): Router {
   const router = Router();
 
   router.get('/campaigns', async (_req, res) => {
@@ -32,7 +32,7 @@ export function campaignRoutes({ campaigns, lists, settings }: AppServices): Rou
   router.get('/campaigns/new', async (req, res) => {
     const all = await lists.all();
     const listId = req.query.list ? Number(req.query.list) : all[0]?.id;
-    res.render('campaigns/new', await newForm({ listId, name: '', kind: 'service', template: '' }));
+    res.render('campaigns/new', await newForm({ listId, name: '', kind: 'service', template: '', ignoreWindow: false, sims: [] }));
   });
 
   router.post('/campaigns/new', async (req, res) => {
@@ -41,6 +41,8 @@ export function campaignRoutes({ campaigns, lists, settings }: AppServices): Rou
       name: String(req.body.name ?? ''),
       kind: (req.body.kind === 'advertising' ? 'advertising' : 'service') as CampaignKind,
       template: String(req.body.template ?? ''),
+      ignoreWindow: req.body.ignoreWindow === 'on',
+      sims: [req.body.sims ?? []].flat().map(String),
     };
     try {
       if (req.body.intent === 'create') {
@@ -106,14 +108,16 @@ export function campaignRoutes({ campaigns, lists, settings }: AppServices): Rou
     res.redirect(303, `/campaigns/${id}`);
   });
 
-  async function newForm(form: { listId: number | undefined; name: string; kind: CampaignKind; template: string }) {
+  async function newForm(form: { listId: number | undefined; name: string; kind: CampaignKind; template: string; ignoreWindow: boolean; sims: string[] }) {
     const all = await lists.all();
     const list = all.find((l) => l.id === form.listId) ?? null;
+    const known = await sims.list([]);
     return {
       title: 'Новая рассылка',
       lists: all.map((l) => ({ id: l.id, name: l.name, imported: l.imported, selected: l.id === list?.id })),
       list,
       form: { ...form, isAdvertising: form.kind === 'advertising' },
+      sims: known.map((s) => ({ imsi: s.imsi, device: s.device, checked: form.sims.includes(s.imsi) })),
       settings: await settings.get(),
     };
   }
