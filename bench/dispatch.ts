@@ -173,7 +173,7 @@ async function seedCampaign(knex: Knex, n: number, name: string): Promise<{ camp
     }),
     now,
   );
-  const campaigns = new CampaignsService(new CampaignsRepo(knex), lists, new SettingsRepo(knex), systemClock);
+  const campaigns = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: systemClock });
   const { campaign, summary } = await campaigns.create({
     name,
     listId,

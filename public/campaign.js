@@ -19,7 +19,16 @@ function cell(text, className) {
   return td;
 }
 
+function renderSchedule(schedule) {
+  const waiting = document.getElementById('waiting-text');
+  waiting.hidden = !schedule.waiting;
+  waiting.textContent = schedule.waiting ? schedule.waiting.text : '';
+  document.getElementById('forecast').hidden = !schedule.forecast.text;
+  document.getElementById('forecast-text').textContent = schedule.forecast.text;
+}
+
 function render(data) {
+  renderSchedule(data.schedule);
   const c = data.campaign;
   for (const [state, n] of Object.entries(c.counts)) {
     const el = document.getElementById(`count-${state}`);

@@ -5,6 +5,7 @@ import { hashPassword } from './auth/password.js';
 import { TokensRepo } from './auth/tokens.js';
 import { UsersRepo } from './auth/users-repo.js';
 import { CampaignsRepo } from './campaigns/campaigns-repo.js';
+import { CampaignScheduler } from './campaigns/campaign-schedule.js';
 import { CampaignsService } from './campaigns/campaigns-service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -101,6 +102,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const notifications = new NotificationsService(db.knex, settings, clock);
   notifications.onQueued = () => dispatcher.notify();
 
+  const simsService = new SimsService(sims, settings, gateway, clock);
   const app = createApp({
     knex: db.knex,
     clock,
@@ -110,8 +112,9 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     lists: new ListsService(listsRepo, clock),
     campaigns,
     settings,
-    sims: new SimsService(sims, settings, gateway, clock),
+    sims: simsService,
     notifications,
+    scheduler: new CampaignScheduler(db.knex, sims, settings, () => simsService.recentModems(), clock),
     gateway,
     dispatcher,
     simulated: simulator !== null,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { drawPauseMs, simAvailability, type SimBudgetState } from '../scheduling/sim-budget.js';
-import { periodKeys, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
+import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
+import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
 import type { MessageState, Transition } from './message-state.js';
 
 /** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
@@ -30,18 +30,6 @@ export type ClaimOutcome =
   | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord }
   | { kind: 'sim-unavailable'; reason: string; until: Date | null }
   | { kind: 'nothing' };
-
-export function simBudgetState(sim: SimRecord): SimBudgetState {
-  return {
-    enabled: sim.enabled,
-    dailyLimit: sim.dailyLimit,
-    monthlyLimit: sim.monthlyLimit,
-    usedToday: sim.usedToday,
-    usedThisMonth: sim.usedThisMonth,
-    nextSendAt: sim.nextSendAt,
-    outOfRotationUntil: sim.outOfRotationUntil,
-  };
-}
 
 /**
  * The dispatcher's SQL. Every statement takes `now` from the caller (never SQL now()), so the

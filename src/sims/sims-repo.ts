@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { SimBudgetState } from '../scheduling/sim-budget.js';
 import { dayKey, monthKey } from '../scheduling/zoned-time.js';
 
 export interface SimRecord {
@@ -55,6 +56,19 @@ export function toSim(row: Record<string, unknown>): SimRecord {
     lastSeenAt: new Date(row.last_seen_at as string),
     usedToday: Number(row.used_today ?? 0),
     usedThisMonth: Number(row.used_month ?? 0),
+  };
+}
+
+/** What the pure budget rules need of a SIM. */
+export function simBudgetState(sim: SimRecord): SimBudgetState {
+  return {
+    enabled: sim.enabled,
+    dailyLimit: sim.dailyLimit,
+    monthlyLimit: sim.monthlyLimit,
+    usedToday: sim.usedToday,
+    usedThisMonth: sim.usedThisMonth,
+    nextSendAt: sim.nextSendAt,
+    outOfRotationUntil: sim.outOfRotationUntil,
   };
 }
 

@@ -46,6 +46,20 @@ export class SimsService {
     }));
   }
 
+  private cached: { at: number; modems: ModemInfo[] } | null = null;
+
+  /**
+   * The modems as chan_dongle reported them at most `maxAgeMs` ago: the live campaign page polls
+   * every couple of seconds, and one DongleShowDevices serves every viewer.
+   */
+  async recentModems(maxAgeMs = 5000): Promise<ModemInfo[]> {
+    const now = this.clock.now().getTime();
+    if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.modems;
+    const { modems } = await this.modems();
+    this.cached = { at: now, modems: modems ?? [] };
+    return this.cached.modems;
+  }
+
   /** The modems chan_dongle reports now, or null with the reason when Asterisk is out of reach. */
   async modems(): Promise<{ modems: ModemInfo[] | null; error: string | null }> {
     if (!this.gateway.isConnected()) {

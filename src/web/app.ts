@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import { KnexSessionStore } from '../auth/session-store.js';
 import type { TokensRepo } from '../auth/tokens.js';
 import type { UsersRepo } from '../auth/users-repo.js';
+import type { CampaignScheduler } from '../campaigns/campaign-schedule.js';
 import type { CampaignsService } from '../campaigns/campaigns-service.js';
 import type { Clock } from '../clock.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
@@ -38,6 +39,7 @@ export interface AppServices {
   settings: SettingsRepo;
   sims: SimsService;
   notifications: NotificationsService;
+  scheduler: CampaignScheduler;
   gateway: SmsGateway;
   dispatcher: Dispatcher;
   /** True when the built-in simulator stands in for Asterisk: pages say nothing is really sent. */

@@ -56,7 +56,7 @@ function validation(error: z.ZodError): AppError {
  * `{error: {code, message}}` with a 4xx status, never an HTML page or a 500 for bad input.
  */
 export function apiRouter(services: AppServices): Router {
-  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications } = services;
+  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
   router.use(express.json({ limit: '1mb' }));
@@ -103,7 +103,20 @@ export function apiRouter(services: AppServices): Router {
   router.get('/campaigns/:id', async (req, res) => {
     const campaign = await campaigns.get(parseId(req.params.id));
     const live = campaignLive(campaign, await campaigns.counts(campaign.id));
-    res.json({ id: campaign.id, name: campaign.name, kind: campaign.kind, status: campaign.status, counts: live.counts, parts: live.parts, cost: live.cost });
+    const { waiting, forecast } = await scheduler.schedule(campaign);
+    res.json({
+      id: campaign.id,
+      name: campaign.name,
+      kind: campaign.kind,
+      status: campaign.status,
+      ignoreWindow: campaign.ignoreWindow,
+      sims: campaign.sims,
+      counts: live.counts,
+      parts: live.parts,
+      cost: live.cost,
+      waiting,
+      forecast,
+    });
   });
 
   for (const action of ['start', 'pause', 'resume', 'cancel'] as CampaignAction[]) {

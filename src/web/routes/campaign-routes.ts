@@ -20,7 +20,7 @@ function parseState(raw: unknown): MessageState | undefined {
   return messageStates.find((s) => s === raw);
 }
 
-export function campaignRoutes({ campaigns, lists, settings, sims }: AppServices): Router {
+export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: AppServices): Router {
   const router = Router();
 
   router.get('/campaigns', async (_req, res) => {
@@ -68,9 +68,10 @@ export function campaignRoutes({ campaigns, lists, settings, sims }: AppServices
       campaign,
       list,
       live,
+      schedule: await scheduler.schedule(campaign),
       problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
       states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
-      pauseSeconds: (await settings.get()).sendPauseSeconds,
+      settings: await settings.get(),
     });
   });
 
@@ -87,6 +88,7 @@ export function campaignRoutes({ campaigns, lists, settings, sims }: AppServices
     });
     res.set('Cache-Control', 'no-store').json({
       campaign: campaignLive(campaign, await campaigns.counts(campaign.id)),
+      schedule: await scheduler.schedule(campaign),
       page,
       pages: Math.max(1, Math.ceil(messages.total / pageSize)),
       total: messages.total,

@@ -1,0 +1,84 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import type { ModemInfo } from '../modems/sms-gateway.js';
+import { describeForecast, forecastFinish } from '../scheduling/forecast.js';
+import { whyWaiting } from '../scheduling/waiting.js';
+import type { SettingsRepo } from '../settings/settings-repo.js';
+import { simBudgetState, type SimRecord, type SimsRepo } from '../sims/sims-repo.js';
+import type { CampaignRecord } from './campaigns-repo.js';
+
+/** Typical time a modem takes to hand one SMS to the network, for the forecast (seconds). */
+const typicalSendSeconds = 3;
+
+export interface CampaignSchedule {
+  /** Why the campaign is not sending right now, and until when; null while it sends. */
+  waiting: { reason: string; until: Date | null; text: string } | null;
+  /** When it will finish at the best, given its SIMs, their limits and pauses, and the window. */
+  forecast: { finishAt: Date | null; text: string };
+}
+
+/**
+ * The campaign's outlook for the page and the API: the pure `whyWaiting` and `forecastFinish`
+ * fed with the SIMs' ledgers, the modems chan_dongle reports now and the settings.
+ * The forecast is the best case: other campaigns and notifications sharing the SIMs are not
+ * counted.
+ */
+export class CampaignScheduler {
+  constructor(
+    private readonly knex: Knex,
+    private readonly sims: SimsRepo,
+    private readonly settings: SettingsRepo,
+    private readonly modems: () => Promise<readonly ModemInfo[]>,
+    private readonly clock: Clock,
+  ) {}
+
+  async schedule(campaign: CampaignRecord): Promise<CampaignSchedule> {
+    const now = this.clock.now();
+    const settings = await this.settings.get();
+    const modems = await this.modems();
+    const usable = (await this.sims.all(now, settings.timezone)).filter((s) => !campaign.sims || campaign.sims.includes(s.imsi));
+    const ready = (s: SimRecord) => modems.some((m) => m.imsi === s.imsi && m.ready);
+    const window = campaign.ignoreWindow ? null : settings.window;
+    const parts: number[] = await this.knex('messages').where({ campaign_id: campaign.id, state: 'waiting' }).orderBy('id').pluck('parts');
+    const done = campaign.status === 'finished' || campaign.status === 'cancelled';
+
+    const waiting = done
+      ? null
+      : whyWaiting({
+          now,
+          timeZone: settings.timezone,
+          window,
+          campaignStatus: campaign.status,
+          sims: usable.map((s) => ({ ...simBudgetState(s), ready: ready(s) })),
+          hasWaitingMessages: parts.length > 0,
+        });
+    if (done) return { waiting: null, forecast: { finishAt: campaign.finishedAt, text: '' } };
+    const forecast = forecastFinish({
+      now,
+      timeZone: settings.timezone,
+      window,
+      sims: usable.map((s) => ({
+        dailyLimit: s.dailyLimit,
+        monthlyLimit: s.monthlyLimit,
+        usedToday: s.usedToday,
+        usedThisMonth: s.usedThisMonth,
+        minPauseSeconds: s.minPauseSeconds,
+        maxPauseSeconds: s.maxPauseSeconds,
+        sendSeconds: typicalSendSeconds,
+        enabled: s.enabled && ready(s),
+        nextSendAt: laterOf(s.nextSendAt, s.outOfRotationUntil),
+      })),
+      remainingParts: parts,
+    });
+    return {
+      waiting: waiting ? { reason: waiting.reason, until: waiting.until, text: waiting.text } : null,
+      forecast: { finishAt: forecast.finishAt, text: describeForecast(forecast.finishAt, now, settings.timezone, forecast.problem) },
+    };
+  }
+}
+
+function laterOf(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
