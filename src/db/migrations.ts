@@ -8,6 +8,7 @@ import * as createSims from '../../migrations/20261126000600_create-sims.js';
 import * as createSimUsage from '../../migrations/20261126000700_create-sim-usage.js';
 import * as messagesSimsAndNotifications from '../../migrations/20261126000800_messages-sims-and-notifications.js';
 import * as campaignWindowAndSims from '../../migrations/20261126000900_campaign-window-and-sims.js';
+import * as indexActiveMessages from '../../migrations/20261126001000_index-active-messages.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,6 +30,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261126000700_create-sim-usage', createSimUsage],
   ['20261126000800_messages-sims-and-notifications', messagesSimsAndNotifications],
   ['20261126000900_campaign-window-and-sims', campaignWindowAndSims],
+  ['20261126001000_index-active-messages', indexActiveMessages],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -69,26 +69,7 @@ export class DispatchRepo {
       if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
       const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
 
-      const result = await trx.raw(
-        `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
-                attempts = attempts + 1, error = null, price_per_part = ?
-          where id = (
-            select m.id from messages m left join campaigns c on c.id = m.campaign_id
-             where m.state = 'waiting'
-               and (m.not_before is null or m.not_before <= ?)
-               and m.parts <= ?
-               and (
-                 (m.campaign_id is null and (?::boolean or ?::boolean))
-                 or (c.status = 'running' and (?::boolean or c.ignore_window)
-                     and (c.sims is null or c.sims @> jsonb_build_array(?::text)))
-               )
-             order by m.priority desc, c.started_at nulls first, m.campaign_id nulls first, m.id
-             for update of m skip locked
-             limit 1)
-          returning id, campaign_id, phone, text, parts, attempts`,
-        [device, imsi, this.instanceId, ctx.now, sim.pricePerPart, ctx.now, budget, ctx.windowOpen, ctx.notificationsIgnoreWindow, ctx.windowOpen, imsi],
-      );
-      const row = result.rows[0];
+      const row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
       if (!row) return { kind: 'nothing' };
       const message: ClaimedMessage = {
         id: Number(row.id),
@@ -103,6 +84,48 @@ export class DispatchRepo {
       await trx('sims').where({ imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
       return { kind: 'claimed', message, sim };
     });
+  }
+
+  /**
+   * Notifications first, then running campaigns in the order they were started. Each candidate
+   * campaign is one indexed probe (`messages_waiting` on campaign_id, id): ordering across the
+   * join in one statement made PostgreSQL sort every waiting row on every claim (33 ms per claim
+   * with 100k waiting, measured by bench/dispatch).
+   */
+  private async claimNextMessage(trx: Knex.Transaction, imsi: string, device: string, budget: number, price: number, ctx: ClaimContext) {
+    const claim = (where: string, bindings: Knex.RawBinding[], order: string) =>
+      trx.raw(
+        `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
+                attempts = attempts + 1, error = null, price_per_part = ?
+          where id = (
+            select id from messages
+             where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${where}
+             order by ${order}
+             for update skip locked
+             limit 1)
+          returning id, campaign_id, phone, text, parts, attempts`,
+        [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
+      );
+    if (ctx.windowOpen || ctx.notificationsIgnoreWindow) {
+      const result = await claim('campaign_id is null', [], 'priority desc, id');
+      if (result.rows[0]) return result.rows[0];
+    }
+    const campaigns: Array<{ id: number; ignore_window: boolean; sims: string[] | null }> = await trx('campaigns')
+      .where({ status: 'running' })
+      .orderBy([{ column: 'started_at' }, { column: 'id' }])
+      .select('id', 'ignore_window', 'sims');
+    for (const c of campaigns) {
+      if (!ctx.windowOpen && !c.ignore_window) continue;
+      if (c.sims && !c.sims.includes(imsi)) continue;
+      // The status is checked again inside the claim: a pause committed meanwhile wins.
+      const result = await claim(
+        `campaign_id = ? and exists (select 1 from campaigns c where c.id = messages.campaign_id and c.status = 'running')`,
+        [c.id],
+        'id',
+      );
+      if (result.rows[0]) return result.rows[0];
+    }
+    return null;
   }
 
   private async reserve(trx: Knex.Transaction, imsi: string, parts: number, ctx: ClaimContext): Promise<void> {

@@ -68,6 +68,12 @@ export class Dispatcher {
   private modemsFetchedAt = -Infinity;
   private modemsDirty = true;
   private wake: (() => void) | null = null;
+  /** A notify() that arrived while no sleep was running (during a tick): the next sleep is skipped. */
+  private wakePending = false;
+  /** Something settled since campaigns were last checked for completion. */
+  private settledSinceFinishCheck = true;
+  /** Settings as read at the start of the last tick; reports between ticks use them. */
+  private lastSettings: Settings | null = null;
   private unsubscribe: (() => void) | null = null;
   private ticking: Promise<TickResult> | null = null;
   private readonly log: Logger;
@@ -117,7 +123,9 @@ export class Dispatcher {
 
   /** A hint that something changed (campaign started, modem freed): tick soon. */
   notify(): void {
-    this.wake?.();
+    this.settledSinceFinishCheck = true;
+    if (this.wake) this.wake();
+    else this.wakePending = true;
   }
 
   /** Modems as last seen. */
@@ -126,6 +134,11 @@ export class Dispatcher {
   }
 
   private async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.wakePending) {
+      // A modem freed up or a campaign started during the tick: look again at once.
+      this.wakePending = false;
+      return;
+    }
     const woken = new AbortController();
     const onAbort = () => woken.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -138,6 +151,7 @@ export class Dispatcher {
   private async doTick(): Promise<TickResult> {
     const { repo, clock, gateway } = this.deps;
     const settings = await this.deps.settings();
+    this.lastSettings = settings;
     await this.settleOverdue(settings);
     const wakeTimes: Date[] = [];
     let claimed = 0;
@@ -178,9 +192,13 @@ export class Dispatcher {
       // The timeout of the oldest in-flight message is the latest we must look again.
       wakeTimes.push(new Date(clock.now().getTime() + settings.messageTimeoutSeconds * 1000));
     }
-    for (const campaignId of await repo.finishCampaigns(clock.now())) {
-      this.log.info({ event: 'campaign.finished', campaignId }, 'campaign finished');
-      this.events.emit('campaign-finished', { campaignId });
+    // Finishing is checked only after something settled (or a campaign changed): it is a scan.
+    if (this.settledSinceFinishCheck) {
+      this.settledSinceFinishCheck = false;
+      for (const campaignId of await repo.finishCampaigns(clock.now())) {
+        this.log.info({ event: 'campaign.finished', campaignId }, 'campaign finished');
+        this.events.emit('campaign-finished', { campaignId });
+      }
     }
     const wakeAt = wakeTimes.length ? new Date(Math.min(...wakeTimes.map((d) => d.getTime()))) : null;
     const result = { claimed, inFlight: this.inFlight.size, wakeAt };
@@ -234,6 +252,7 @@ export class Dispatcher {
       }
     }
     if (applied) {
+      this.settledSinceFinishCheck = true;
       this.log.info({ event: `send.${t.state}`, messageId: id }, t.error ?? t.state);
       this.emitState(id, applied.campaignId, t.state);
     }
@@ -292,7 +311,7 @@ export class Dispatcher {
       if (!t) return;
       // A modem's refusal (Type 0) counts against the SIM; a failed delivery is the recipient's side.
       const blame: Blame = t.state === 'failed' && event.reportType === 0 ? 'sim' : 'none';
-      await this.settle(id, [current], t, await this.deps.settings(), blame);
+      await this.settle(id, [current], t, this.lastSettings ?? (await this.deps.settings()), blame);
     } catch (error) {
       this.log.error({ event: 'dispatch.report-failed', err: error }, 'could not apply a gateway event');
     }

@@ -83,7 +83,7 @@ test('a 1000-recipient campaign over 3 SIMs (100/day, window 09–21, one SIM fa
   const forecastDay = dayKey(before.forecast.finishAt, tz);
   assert.equal(forecastDay, '2026-11-26', `300 a day: the 1000th message goes on day 4 (${before.forecast.text})`);
 
-  let finishedAt: Date | null = null;
+  let finishedAt = null as Date | null;
   dispatcher.events.on('campaign-finished', () => (finishedAt = clock.now()));
   let settled = 0;
   dispatcher.events.on('message', (e) => {
