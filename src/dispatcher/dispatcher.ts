@@ -156,8 +156,10 @@ export class Dispatcher {
     const wakeTimes: Date[] = [];
     let claimed = 0;
 
+    // Modems are looked at even with nothing to send (throttled), so new SIMs appear on the
+    // modems page and in forecasts before the first campaign starts.
+    if (gateway.isConnected()) await this.refreshModems(settings);
     if (gateway.isConnected() && (await repo.hasWork())) {
-      await this.refreshModems(settings);
       const now = clock.now();
       const windowOpen = isInsideWindow(now, settings.window, settings.timezone);
       if (!windowOpen) wakeTimes.push(nextWindowOpen(now, settings.window, settings.timezone));

@@ -15,6 +15,8 @@ export const hbsHelpers = {
   campaignStatus: (s: string) => campaignStatusWords[s] ?? s,
   messageState: (s: string) => messageStateWords[s] ?? s,
   json: (v: unknown) => JSON.stringify(v),
+  /** "09:00–21:00", or "круглые сутки" for a window whose ends meet. */
+  window: (w: { from: string; to: string } | undefined) => (!w ? '' : w.from === w.to ? 'круглые сутки' : `${w.from}–${w.to}`),
   plural: (n: number, one: string, few: string, many: string) => {
     const m10 = n % 10;
     const m100 = n % 100;
