@@ -216,7 +216,7 @@ export class Dispatcher {
   }
 
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
-    const result = await this.deps.gateway.submit({ messageId: payloadOf(id), device, to, text });
+    const result = await this.deps.gateway.submit({ messageId: payloadOf(id), device, to, text, deliveryReport: settings.deliveryReports });
     const t = afterSubmit(result, attempts, this.deps.clock.now());
     this.log.info({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) return; // queued: the report settles it

@@ -30,6 +30,11 @@ export interface SubmitRequest {
   to: string;
   /** Plain text as the recipient should read it (the adapter escapes it for chan_dongle). */
   text: string;
+  /**
+   * Ask for a delivery report (the admin's setting). Absent: the gateway's default. With it,
+   * current chan_dongle builds send no "sent" event, only the delivery report or the expiry.
+   */
+  deliveryReport?: boolean;
 }
 
 /**

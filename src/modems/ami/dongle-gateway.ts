@@ -128,7 +128,7 @@ export class DongleGateway implements SmsGateway {
       // Classic builds take Message verbatim (no ast_unescape_c): escaping would show up as "\\".
       Message: isClassic ? request.text : escapeDongleMessage(request.text),
       Validity: this.options.validityMinutes === undefined ? undefined : String(this.options.validityMinutes),
-      Report: this.options.deliveryReports ? 'yes' : 'no',
+      Report: (request.deliveryReport ?? this.options.deliveryReports) ? 'yes' : 'no',
       // Ignored by classic builds (they read only the headers they know); harmless there.
       Payload: request.messageId,
     };
