@@ -25,9 +25,10 @@ export interface CampaignRecord {
 
 export type StateCounts = Record<MessageState, number>;
 
+/** One message as the report shows it (a campaign's row, or a notification: rowNumber null). */
 export interface MessageRecord {
   id: number;
-  rowNumber: number;
+  rowNumber: number | null;
   phone: string;
   text: string;
   parts: number;
@@ -60,10 +61,10 @@ function toCampaign(row: Record<string, unknown>): CampaignRecord {
   };
 }
 
-function toMessage(row: Record<string, unknown>): MessageRecord {
+export function toMessage(row: Record<string, unknown>): MessageRecord {
   return {
     id: Number(row.id),
-    rowNumber: row.row_number as number,
+    rowNumber: (row.row_number as number | null) ?? null,
     phone: row.phone as string,
     text: row.text as string,
     parts: row.parts as number,

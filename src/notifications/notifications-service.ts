@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { MessageState } from '../dispatcher/message-state.js';
+import { toMessage, type MessageRecord } from '../campaigns/campaigns-repo.js';
 import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { countSegments, segmentProblem } from '../templates/segments.js';
@@ -9,16 +9,7 @@ import { countSegments, segmentProblem } from '../templates/segments.js';
 /** Notifications go ahead of campaign traffic: the claim orders by priority first. */
 export const notificationPriority = 10;
 
-export interface Notification {
-  id: number;
-  phone: string;
-  text: string;
-  parts: number;
-  state: MessageState;
-  modem: string | null;
-  sentAt: Date | null;
-  error: string | null;
-}
+export type Notification = MessageRecord;
 
 /**
  * Single SMS asked for by another system ("your order 84315 is ready"): a message without a
@@ -54,15 +45,6 @@ export class NotificationsService {
   async get(id: number): Promise<Notification> {
     const row = await this.knex('messages').whereNull('campaign_id').andWhere({ id }).first();
     if (!row) throw new AppError('NOT_FOUND', 'Уведомление не найдено.');
-    return {
-      id: Number(row.id),
-      phone: row.phone,
-      text: row.text,
-      parts: row.parts,
-      state: row.state,
-      modem: row.modem ?? null,
-      sentAt: row.sent_at ? new Date(row.sent_at) : null,
-      error: row.error ?? null,
-    };
+    return toMessage(row);
   }
 }

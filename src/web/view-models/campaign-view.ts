@@ -43,7 +43,7 @@ export function campaignLive(campaign: CampaignRecord, counts: StateCounts & { p
 }
 
 export interface MessageRow {
-  row: number;
+  row: number | null;
   phone: string;
   text: string;
   parts: number;
