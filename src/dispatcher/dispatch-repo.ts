@@ -183,6 +183,19 @@ export class DispatchRepo {
     return row ? (row.state as MessageState) : null;
   }
 
+  /**
+   * `sending` messages of OTHER instances claimed before `cutoff` (far beyond any report
+   * timeout): their instance died and never came back to settle them, and the campaign would
+   * otherwise never finish. They become `unknown`, like our own after a restart.
+   */
+  async settleOrphans(cutoff: Date, now: Date, reason: string): Promise<number> {
+    return this.knex('messages')
+      .where({ state: 'sending' })
+      .whereNot({ instance_id: this.instanceId })
+      .andWhere('claimed_at', '<=', cutoff)
+      .update({ state: 'unknown', error: reason, finished_at: now });
+  }
+
   /** This instance's `sending` messages claimed before `cutoff`. */
   async overdue(cutoff: Date): Promise<Array<{ id: number }>> {
     const rows = await this.knex('messages')

@@ -46,6 +46,9 @@ export interface DispatcherDeps {
   idleMs?: number;
 }
 
+/** Another instance's message still `sending` after this long is an orphan of a dead instance. */
+const orphanAfterMs = 3600_000;
+
 interface InFlight {
   messageId: number;
   imsi: string;
@@ -263,6 +266,16 @@ export class Dispatcher {
 
   private async settleOverdue(settings: Settings): Promise<void> {
     const now = this.deps.clock.now();
+    const orphanCutoff = new Date(now.getTime() - Math.max(settings.messageTimeoutSeconds * 10_000, orphanAfterMs));
+    const orphans = await this.deps.repo.settleOrphans(
+      orphanCutoff,
+      now,
+      'Другая установка simcast взяла это SMS и пропала: неизвестно, ушло ли оно. Автоматически не переотправляется.',
+    );
+    if (orphans > 0) {
+      this.settledSinceFinishCheck = true;
+      this.log.warn({ event: 'dispatch.orphans', count: orphans }, "another instance's in-flight messages became unknown");
+    }
     const cutoff = new Date(now.getTime() - settings.messageTimeoutSeconds * 1000);
     for (const { id } of await this.deps.repo.overdue(cutoff)) {
       await this.settle(

@@ -72,8 +72,12 @@ async function chaosSettings(knex: Knex): Promise<void> {
 
 const phoneOf = (prefix: string, i: number) => `+7912${prefix}${String(i).padStart(7 - prefix.length, '0')}`;
 
-/** A list of `n` one-part recipients and a campaign over it; started unless `start` is false. */
-async function campaignOf(knex: Knex, n: number, prefix: string, name: string, start = true): Promise<{ id: number; phones: string[] }> {
+/** Three UCS-2 parts (189–191 units): a modem works three times its per-part delay on each. */
+const threePartTemplate =
+  '{{Имя}}, здравствуйте! Ваш заказ собран и ждёт вас в пункте выдачи на Московской улице, 12. Пункт работает ежедневно с девяти утра до девяти вечера. Хранение бесплатно в течение пяти дней.';
+
+/** A list of `n` recipients and a campaign over it; started unless `start` is false. */
+async function campaignOf(knex: Knex, n: number, prefix: string, name: string, start = true, template = '{{Имя}}, здравствуйте!'): Promise<{ id: number; phones: string[] }> {
   const phones = Array.from({ length: n }, (_, i) => phoneOf(prefix, i));
   const now = new Date();
   const lists = new ListsRepo(knex);
@@ -83,7 +87,7 @@ async function campaignOf(knex: Knex, n: number, prefix: string, name: string, s
     now,
   );
   const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: { now: () => new Date(), sleep } });
-  const { campaign } = await service.create({ name, listId, template: '{{Имя}}, здравствуйте!', kind: 'service', createdBy: null });
+  const { campaign } = await service.create({ name, listId, template, kind: 'service', createdBy: null });
   if (start) await service.act(campaign.id, 'start');
   return { id: campaign.id, phones };
 }
@@ -133,6 +137,8 @@ interface Child {
   proc: ChildProcess;
   output: string[];
   spawnedAt: number;
+  /** Whether the service logged `web.listening` (only seen with LOG_LEVEL=info). */
+  listening: boolean;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -142,16 +148,21 @@ function spawnService(env: Record<string, string>): Child {
   delete childEnv.NODE_OPTIONS;
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
+  let tail = '';
+  const child = { proc, output, spawnedAt: Date.now(), listening: false } as Child;
   const keep = (chunk: Buffer) => {
-    output.push(chunk.toString('utf8'));
+    const text = chunk.toString('utf8');
+    output.push(text);
     if (output.length > 50) output.shift();
+    tail = (tail + text).slice(-8192);
+    if (!child.listening && tail.includes('"event":"web.listening"')) child.listening = true;
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  child.exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  return { proc, output, spawnedAt: Date.now(), exited };
+  return child;
 }
 
 const isAlive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
@@ -186,7 +197,8 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
     const sim = simulator;
     await chaosSettings(knex);
     const recipients = 150;
-    const campaign = await campaignOf(knex, recipients, '1', 'Хаос');
+    const campaign = await campaignOf(knex, recipients, '1', 'Хаос', true, threePartTemplate);
+    t.diagnostic(`modem delays per part: ${modems.map((m) => m.delayPerPartMs).join(', ')} ms; 3 parts per SMS`);
 
     const env = {
       DATABASE_URL: testDb.url,
@@ -205,7 +217,7 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
     const plannedKills = 9;
     const lifetimes: Array<{ from: number; to: number }> = [];
     for (let i = 0; i < plannedKills; i++) {
-      if ((await waiting()) < 10) break; // keep the last messages for the final, undisturbed run
+      if ((await waiting()) < 6) break; // keep the last messages for the final, undisturbed run
       const sentBefore = sim.sent.length;
       const child = spawnService(env);
       children.push(child);
@@ -228,8 +240,9 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
     }
     assert.ok(lifetimes.length >= 6, `only ${lifetimes.length} kills landed before the campaign ran out`);
 
-    // The last run: left alone until the campaign finishes, then stopped gracefully.
-    const last = spawnService(env);
+    // The last run: left alone until the campaign finishes, then stopped gracefully (SIGTERM once
+    // it listens: before that the handler isn't installed and SIGTERM's default action applies).
+    const last = spawnService({ ...env, LOG_LEVEL: 'info' });
     children.push(last);
     await waitFor(
       'the campaign to finish',
@@ -241,6 +254,7 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
       40_000,
       100,
     );
+    await waitFor('the last child to listen', () => last.listening, 20_000);
     last.proc.kill('SIGTERM');
     const exit = await Promise.race([last.exited, sleep(10_000).then(() => null)]);
     assert.ok(exit, `SIGTERM did not stop the service within 10 s:\n${last.output.join('')}`);
@@ -259,7 +273,10 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
     const recordsByNumber = new Map(records.map((s) => [s.number, s]));
     for (const r of rows) {
       const rec = recordsByNumber.get(r.phone);
-      if (r.state === 'sent') assert.equal(rec?.outcome, 'sent', `message ${r.id} is sent: the modem transmitted it`);
+      if (r.state === 'sent') {
+        assert.equal(rec?.outcome, 'sent', `message ${r.id} is sent: the modem transmitted it`);
+        assert.equal(rec.parts, 3);
+      }
       if (r.state === 'failed' || r.state === 'skipped') assert.fail(`message ${r.id} is ${r.state}: ${r.error}`);
       if (r.state === 'unknown') {
         assert.match(r.error ?? '', RECOVERY_ERROR, `unknown ${r.id} comes from a restart, not a timeout`);
@@ -269,10 +286,10 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
         assert.ok(owner >= 0, `unknown ${r.id} was claimed at ${r.claimed_at.toISOString()}, outside any killed process's life`);
       }
     }
-    for (const [i, l] of lifetimes.entries()) {
-      const mine = rows.filter((r) => r.state === 'unknown' && r.claimed_at && r.claimed_at.getTime() >= l.from - 50 && r.claimed_at.getTime() <= l.to + 50);
-      assert.ok(mine.length <= modems.length, `killed process ${i} left ${mine.length} unknowns, more than one per modem`);
-    }
+    const leftUnknown = lifetimes.map((l) => rows.filter((r) => r.state === 'unknown' && r.claimed_at && r.claimed_at.getTime() >= l.from - 50 && r.claimed_at.getTime() <= l.to + 50).length);
+    t.diagnostic(`unknown left by each killed process: ${leftUnknown.join(', ')}`);
+    for (const [i, n] of leftUnknown.entries()) assert.ok(n <= modems.length, `killed process ${i} left ${n} unknowns, more than one per modem`);
+    assert.ok(leftUnknown.some((n) => n > 0), 'at least one kill landed while an SMS was in flight');
     // Everything the simulator worked on is accounted for: sent, or unknown after a kill.
     for (const s of records) {
       const row = rows.find((r) => r.phone === s.number);

@@ -215,6 +215,22 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     assert.equal(simulator.sent.length, 1);
   });
 
+  test("another instance's messages: left alone while it may be running, settled as unknown once orphaned", async () => {
+    const g = await gateway();
+    simulator.setMode('dongle0', 'disconnected');
+    simulator.setMode('dongle1', 'disconnected');
+    const campaignId = await runningCampaign(['+79120000051', '+79120000052']);
+    const knex = testDb.db.knex;
+    const ids: number[] = await knex('messages').where({ campaign_id: campaignId }).orderBy('id').pluck('id');
+    // pbx-2 claimed one two hours ago and one a minute ago, then went silent.
+    await knex('messages').where({ id: ids[0] }).update({ state: 'sending', instance_id: 'pbx-2', claimed_at: new Date(clock.now().getTime() - 2 * 3600_000) });
+    await knex('messages').where({ id: ids[1] }).update({ state: 'sending', instance_id: 'pbx-2', claimed_at: new Date(clock.now().getTime() - 60_000) });
+    const d = dispatcher(g);
+    await d.recover();
+    await d.tick();
+    assert.deepEqual(await states(campaignId), { '+79120000051': 'unknown', '+79120000052': 'sending' });
+  });
+
   test('two instances on one database never claim the same message', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
     const campaignId = await runningCampaign(phones);
