@@ -21,7 +21,7 @@
  * Cost: O(messages × SIMs) cheap steps plus one calendar computation per local day (shared by all
  * SIMs), so a 100 000-message campaign over 16 SIMs takes milliseconds.
  */
-import { forecastWords, type ForecastProblemWord } from './scheduling-words.js';
+import { forecastWords, type ForecastProblemWord } from '../i18n/scheduling-words.js';
 import type { SendingWindow } from './sending-window.js';
 import { localDaysBetween, localParts, zonedInstant } from './zoned-time.js';
 

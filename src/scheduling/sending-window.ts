@@ -6,7 +6,7 @@
  * `from` == `to` means open all day. Wall-clock semantics throughout: on a DST day the window
  * follows the clock on the wall, not a count of hours (see zoned-time.ts for gaps and overlaps).
  */
-import { windowWords } from './scheduling-words.js';
+import { windowWords } from '../i18n/scheduling-words.js';
 import { localParts, zonedInstant, type LocalParts } from './zoned-time.js';
 
 /** Local 'HH:MM' (24 h) times; `from` inclusive, `to` exclusive. */

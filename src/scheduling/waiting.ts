@@ -2,7 +2,7 @@
  * Why a running campaign is not sending, and when it will go on by itself — what the campaign page
  * and `GET /api/v1/campaigns/{id}` (`waiting: {reason, until}`) show.
  */
-import { waitingWords, whenAt, type WaitingLimitWord } from './scheduling-words.js';
+import { waitingWords, whenAt, type WaitingLimitWord } from '../i18n/scheduling-words.js';
 import { isInsideWindow, nextWindowOpen, type SendingWindow } from './sending-window.js';
 import { simAvailability, type SimBlockReason, type SimBudgetState } from './sim-budget.js';
 import { localDaysBetween, localParts } from './zoned-time.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeForecast, forecastFinish, type ForecastInput, type ForecastSim } from '../../src/scheduling/forecast.js';
-import { pluralRu } from '../../src/scheduling/scheduling-words.js';
+import { pluralRu } from '../../src/i18n/scheduling-words.js';
 import { dayKey } from '../../src/scheduling/zoned-time.js';
 
 const MSK = 'Europe/Moscow';
