@@ -71,11 +71,13 @@ async function main(argv: string[]): Promise<number> {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const service = await startService(config, log);
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signal before starting, so a SIGTERM during start-up still ends cleanly.
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  const service = await startService(config, log);
+  await stopped;
   log.info('stopping');
   await service.close();
   return 0;

@@ -145,6 +145,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
         server.closeAllConnections();
       });
       await loop;
+      await dispatcher.drain(5000);
       await gateway.close();
       await simulator?.close();
       await db.close();

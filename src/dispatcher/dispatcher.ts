@@ -124,6 +124,17 @@ export class Dispatcher {
     this.unsubscribe = null;
   }
 
+  /**
+   * After `run` has stopped: waits (bounded) for the reports of messages still in flight, so a
+   * clean stop leaves fewer of them `unknown` after the restart.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    // Real time on purpose: shutdown waits for the wire, not for the (possibly fake) policy clock.
+    for (let waited = 0; this.inFlight.size > 0 && waited < timeoutMs; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** A hint that something changed (campaign started, modem freed): tick soon. */
   notify(): void {
     this.settledSinceFinishCheck = true;
