@@ -32,6 +32,7 @@ import { buildImport, detectPhoneColumn } from '../src/lists/import.js';
 import { ListsRepo } from '../src/lists/lists-repo.js';
 import { ListsService } from '../src/lists/lists-service.js';
 import { readSheet } from '../src/lists/sheet.js';
+import { seededRandom } from '../test/helpers/seeded-random.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
 
 const ROWS = (() => {
@@ -53,25 +54,14 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 // ------------------------------------------------------------------------------- the data
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run reads the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FIRST = ['Анна', 'Иван', 'Мария', 'Сергей', 'Ольга', 'Дмитрий', 'Елена', 'Алексей', 'Наталья', 'Павел', 'Юлия', 'Фёдор'];
 const LAST = ['Иванова', 'Петров', 'Смирнова', 'Кузнецов', 'Попова', 'Соколов', 'Лебедева', 'Козлов', 'Новикова', 'Морозов'];
 const JUNK = ['', 'нет', 'не звонить', '8 (845) 2-25-57-75', '7,91235E+11', '8 800 555-35-35', '+7 912 345 67 89, +7 913 111 22 33', '12345', '+7 701 123 45 67', 'abc@mail.ru'];
 
 /** One data row: [phone, name, order, sum]; the phone cell is a number or text in one of many forms. */
 function makeRows(n: number): { rows: unknown[][]; kinds: Record<string, number> } {
-  const random = rng(20261126);
+  // Seeded, so every run reads the same file.
+  const random = seededRandom(20261126);
   const rows: unknown[][] = [];
   const kinds: Record<string, number> = {};
   for (let i = 0; i < n; i++) {

@@ -52,6 +52,7 @@ const orphanAfterMs = 3600_000;
 interface InFlight {
   messageId: number;
   imsi: string;
+  claimedAt: Date;
 }
 
 /** Why a message was settled, for the SIM's failure count. */
@@ -196,7 +197,7 @@ export class Dispatcher {
         if (outcome.kind === 'nothing') continue;
         const { message } = outcome;
         claimed++;
-        this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi! });
+        this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi!, claimedAt: now });
         this.emitState(message.id, message.campaignId, 'sending');
         sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, settings));
       }
@@ -204,9 +205,9 @@ export class Dispatcher {
       const retryAt = await repo.nextRetryAt(clock.now());
       if (retryAt) wakeTimes.push(retryAt);
     }
-    if (this.inFlight.size > 0) {
-      // The timeout of the oldest in-flight message is the latest we must look again.
-      wakeTimes.push(new Date(clock.now().getTime() + settings.messageTimeoutSeconds * 1000));
+    for (const flight of this.inFlight.values()) {
+      // A message still without a report must be looked at again when its timeout runs out.
+      wakeTimes.push(new Date(flight.claimedAt.getTime() + settings.messageTimeoutSeconds * 1000));
     }
     // Finishing is checked only after something settled (or a campaign changed): it is a scan.
     if (this.settledSinceFinishCheck) {

@@ -6,55 +6,15 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { pino } from 'pino';
-import { DongleGateway, type DongleGatewayOptions } from '../../src/modems/ami/dongle-gateway.js';
-import type { GatewayEvent, SmsGateway } from '../../src/modems/sms-gateway.js';
+import type { DongleGatewayOptions } from '../../src/modems/ami/dongle-gateway.js';
+import type { SmsGateway } from '../../src/modems/sms-gateway.js';
 import { AmiSimulator, type AmiSimulatorOptions } from '../../src/simulator/ami-simulator.js';
+import { harness as amiHarness, MODEMS, type EventLog, type Report } from '../helpers/ami-harness.js';
 
 const TEST_TIMEOUT = { timeout: 8000 };
-const MODEMS = [
-  { device: 'dongle0', imsi: '250990000000001' },
-  { device: 'dongle1', imsi: '250990000000002' },
-];
-
-type Report = Extract<GatewayEvent, { type: 'report' }>;
-
-class EventLog {
-  readonly events: GatewayEvent[] = [];
-  private waiters: Array<{ pred: (e: GatewayEvent) => boolean; resolve: (e: GatewayEvent) => void }> = [];
-  push = (e: GatewayEvent): void => {
-    this.events.push(e);
-    for (const w of [...this.waiters]) if (w.pred(e)) { this.waiters = this.waiters.filter((x) => x !== w); w.resolve(e); }
-  };
-  waitFor(pred: (e: GatewayEvent) => boolean, ms = 3000): Promise<GatewayEvent> {
-    const past = this.events.find(pred);
-    if (past) return Promise.resolve(past);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching event within ${ms} ms; got ${JSON.stringify(this.events)}`)), ms);
-      this.waiters.push({ pred, resolve: (e) => { clearTimeout(timer); resolve(e); } });
-    });
-  }
-  reports(id: string): Report[] {
-    return this.events.filter((e): e is Report => e.type === 'report' && e.messageId === id);
-  }
-}
-
-async function harness(t: TestContext, simOpts: Partial<AmiSimulatorOptions> = {}, gwOpts: Partial<DongleGatewayOptions> = {}) {
-  const sim = await AmiSimulator.start({ modems: MODEMS, authFailDelayMs: 20, delayPerPartMs: 15, deliveryReportDelayMs: 15, ...simOpts });
-  const gw = new DongleGateway({
-    host: '127.0.0.1', port: sim.port, username: 'simcast', secret: 'simcast', log: pino({ level: 'silent' }),
-    actionTimeoutMs: 1000, pingIntervalMs: 0, connectTimeoutMs: 1000, backoff: { initialDelayMs: 20, maxDelayMs: 200 },
-    ...gwOpts,
-  });
-  const events = new EventLog();
-  gw.subscribe(events.push);
-  t.after(async () => {
-    await gw.close();
-    await sim.close();
-  });
-  assert.equal(await gw.start(), true);
-  return { sim, gw, events };
-}
+/** The shared harness at this file's pace: 15 ms per part and per delivery report. */
+const harness = (t: TestContext, simOpts: Partial<AmiSimulatorOptions> = {}, gwOpts: Partial<DongleGatewayOptions> = {}) =>
+  amiHarness(t, { delayPerPartMs: 15, deliveryReportDelayMs: 15, ...simOpts }, gwOpts);
 
 const report = (events: EventLog, id: string) => events.waitFor((e) => e.type === 'report' && e.messageId === id) as Promise<Report>;
 const sendsOf = (sim: AmiSimulator) => sim.received.filter((r) => r.action === 'DongleSendSMS');

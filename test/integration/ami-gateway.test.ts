@@ -11,10 +11,11 @@ import { pathToFileURL } from 'node:url';
 import createManager from 'asterisk-manager';
 import { pino, type Logger } from 'pino';
 import { normaliseLibraryMessage } from '../../src/modems/ami/connection.js';
-import { DongleGateway, type DongleGatewayOptions } from '../../src/modems/ami/dongle-gateway.js';
+import type { DongleGatewayOptions } from '../../src/modems/ami/dongle-gateway.js';
 import { parseAmiMessages, type AmiMessage } from '../../src/modems/ami/frame.js';
 import type { GatewayEvent } from '../../src/modems/sms-gateway.js';
 import { AmiSimulator, type AmiSimulatorOptions } from '../../src/simulator/ami-simulator.js';
+import { harness as amiHarness, MODEMS, type AmiHarness } from '../helpers/ami-harness.js';
 
 const TEST_TIMEOUT = { timeout: 8000 };
 
@@ -25,62 +26,10 @@ function captureLogger(): { log: Logger; lines: Array<Record<string, unknown>> }
   return { log, lines };
 }
 
-/** Records gateway events and lets a test await the next matching one. */
-class EventLog {
-  readonly events: GatewayEvent[] = [];
-  private waiters: Array<{ pred: (e: GatewayEvent) => boolean; resolve: (e: GatewayEvent) => void; from: number }> = [];
-
-  push = (e: GatewayEvent): void => {
-    this.events.push(e);
-    for (const w of [...this.waiters]) {
-      if (w.pred(e)) { this.waiters = this.waiters.filter((x) => x !== w); w.resolve(e); }
-    }
-  };
-
-  /** Resolves with the first matching event at index >= `from` (default: any, including past ones). */
-  waitFor(pred: (e: GatewayEvent) => boolean, ms = 3000, from = 0): Promise<GatewayEvent> {
-    const past = this.events.slice(from).find(pred);
-    if (past) return Promise.resolve(past);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching gateway event within ${ms} ms; got ${JSON.stringify(this.events)}`)), ms);
-      this.waiters.push({ pred, from, resolve: (e) => { clearTimeout(timer); resolve(e); } });
-    });
-  }
-
-  count(pred: (e: GatewayEvent) => boolean): number {
-    return this.events.filter(pred).length;
-  }
-}
-
-interface Harness {
-  sim: AmiSimulator;
-  gw: DongleGateway;
-  events: EventLog;
-  logs: Array<Record<string, unknown>>;
-}
-
-const MODEMS = [
-  { device: 'dongle0', imsi: '250990000000001', imei: '359999000000001', operator: 'SimNet' },
-  { device: 'dongle1', imsi: '250990000000002', imei: '359999000000002', operator: 'SimNet' },
-];
-
-async function harness(t: TestContext, simOpts: Partial<AmiSimulatorOptions> = {}, gwOpts: Partial<DongleGatewayOptions> = {}, start = true): Promise<Harness> {
-  const sim = await AmiSimulator.start({ modems: MODEMS, authFailDelayMs: 20, delayPerPartMs: 20, deliveryReportDelayMs: 20, ...simOpts });
+/** The shared harness, logging at debug level into `logs`. */
+async function harness(t: TestContext, simOpts: Partial<AmiSimulatorOptions> = {}, gwOpts: Partial<DongleGatewayOptions> = {}, start = true): Promise<AmiHarness & { logs: Array<Record<string, unknown>> }> {
   const { log, lines } = captureLogger();
-  const gw = new DongleGateway({
-    host: '127.0.0.1', port: sim.port, username: 'simcast', secret: 'simcast', log,
-    actionTimeoutMs: 1000, pingIntervalMs: 0, connectTimeoutMs: 1000,
-    backoff: { initialDelayMs: 20, maxDelayMs: 200 },
-    ...gwOpts,
-  });
-  const events = new EventLog();
-  gw.subscribe(events.push);
-  t.after(async () => {
-    await gw.close();
-    await sim.close();
-  });
-  if (start) assert.equal(await gw.start(), gwOpts.secret === undefined);
-  return { sim, gw, events, logs: lines };
+  return { ...(await amiHarness(t, simOpts, gwOpts, { start, log })), logs: lines };
 }
 
 const isReport = (id: string) => (e: GatewayEvent) => e.type === 'report' && e.messageId === id;

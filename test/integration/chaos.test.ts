@@ -26,6 +26,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { SettingsRepo } from '../../src/settings/settings-repo.js';
 import { AmiSimulator, type SimSentSms } from '../../src/simulator/ami-simulator.js';
 import { startHarness, testSettings, type Harness } from '../helpers/harness.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,18 +34,6 @@ const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomInt(2 ** 31);
 console.log(`chaos seed: ${seed} (repeat with CHAOS_SEED=${seed})`);
-
-/** mulberry32: a tiny seeded PRNG, [0, 1). */
-function seeded(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -184,7 +173,7 @@ describe('chaos: the service process SIGKILLed and restarted, many times', () =>
   });
 
   test('no number twice, every message final, unknown only where a killed process had it in flight', async (t) => {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     t.diagnostic(`seed ${seed}`);
     testDb = await createTestDatabase();
     const knex = testDb.db.knex;

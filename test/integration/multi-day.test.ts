@@ -14,6 +14,7 @@ import { SettingsRepo } from '../../src/settings/settings-repo.js';
 import { AmiSimulator } from '../../src/simulator/ami-simulator.js';
 import { SimsRepo } from '../../src/sims/sims-repo.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -59,7 +60,7 @@ test('a 1000-recipient campaign over 3 SIMs (100/day, window 09–21, one SIM fa
     clock,
     log,
     settings: () => settingsRepo.get(),
-    random: seeded(42),
+    random: seededRandom(42), // deterministic pauses
   });
   await dispatcher.recover();
 
@@ -139,15 +140,6 @@ test('a 1000-recipient campaign over 3 SIMs (100/day, window 09–21, one SIM fa
 
   assert.equal(dayKey(finishedAt!, tz), forecastDay, `finished ${finishedAt!.toISOString()}, forecast ${before.forecast.text}`);
 });
-
-/** Deterministic pauses. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Waits for the simulator's real-time reports (milliseconds); dispatcher time is the fake clock. */
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
