@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { verifyPassword } from '../../auth/password.js';
+import { LoginThrottle } from '../../auth/login-throttle.js';
+import { hashPassword, verifyPassword } from '../../auth/password.js';
 import type { AppServices } from '../app.js';
 import { verifyCsrf } from '../middleware/csrf.js';
 
@@ -8,8 +9,11 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : '/campaigns';
 }
 
-export function authRoutes({ users }: AppServices): Router {
+let dummyHash: Promise<string> | undefined;
+
+export function authRoutes({ users, clock }: AppServices): Router {
   const router = Router();
+  const throttle = new LoginThrottle();
 
   router.get('/login', (req, res) => {
     if (req.session.userId) return res.redirect('/campaigns');
@@ -17,15 +21,25 @@ export function authRoutes({ users }: AppServices): Router {
   });
 
   router.post('/login', verifyCsrf, async (req, res, next) => {
-    const login = String(req.body.login ?? '').trim();
+    const login = String(req.body.login ?? '').trim().slice(0, 100);
     const password = String(req.body.password ?? '');
+    const keys = [`login:${login.toLowerCase()}`, `ip:${req.ip ?? ''}`];
+    const wait = throttle.retryAfterMs(keys, clock.now());
+    if (wait > 0) {
+      const minutes = Math.ceil(wait / 60_000);
+      res.status(429).render('login', { title: 'Вход', next: safeNext(req.body.next), bare: true, login, error: `Слишком много неудачных попыток входа. Попробуйте снова через ${minutes} мин.` });
+      return;
+    }
     const user = login ? await users.findForLogin(login) : null;
-    // Verify even for an unknown login would be nicer against timing; the slow hash dominates.
-    const ok = user ? await verifyPassword(password, user.passwordHash) : false;
+    // An unknown login costs the same slow hash, so response time does not tell which logins exist.
+    dummyHash ??= hashPassword('not-a-password');
+    const ok = await verifyPassword(password, user ? user.passwordHash : await dummyHash);
     if (!user || !ok) {
+      throttle.recordFailure(keys, clock.now());
       res.status(401).render('login', { title: 'Вход', next: safeNext(req.body.next), bare: true, login, error: 'Неверный логин или пароль.' });
       return;
     }
+    throttle.recordSuccess(keys);
     req.session.regenerate((err) => {
       if (err) return next(err);
       req.session.userId = user.id;
