@@ -62,6 +62,9 @@ export class DispatchRepo {
    */
   async claimForSim(imsi: string, device: string, ctx: ClaimContext): Promise<ClaimOutcome> {
     return this.knex.transaction(async (trx) => {
+      // The SIM row lock serialises every claim on this SIM (all campaigns, notifications,
+      // instances). The ledger is read in a statement AFTER the lock is held: in READ COMMITTED a
+      // statement that waited for the lock would still see the ledger as it was when it began.
       const locked = await trx('sims').where({ imsi }).forUpdate().first('imsi');
       if (!locked) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
       const sim = toSim(await simsWithUsage(trx, ctx.now, ctx.timeZone).where('s.imsi', imsi).first());
@@ -130,13 +133,11 @@ export class DispatchRepo {
 
   private async reserve(trx: Knex.Transaction, imsi: string, parts: number, ctx: ClaimContext): Promise<void> {
     const { day, month } = periodKeys(ctx.now, ctx.timeZone);
-    for (const period of [day, month]) {
-      await trx.raw(
-        `insert into sim_usage (imsi, period, parts) values (?, ?, ?)
-         on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts`,
-        [imsi, period, parts],
-      );
-    }
+    await trx.raw(
+      `insert into sim_usage (imsi, period, parts) values (?, ?, ?), (?, ?, ?)
+       on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts`,
+      [imsi, day, parts, imsi, month, parts],
+    );
   }
 
   /**

@@ -231,6 +231,24 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     assert.deepEqual(await states(campaignId), { '+79120000051': 'unknown', '+79120000052': 'sending' });
   });
 
+  test('racing claims on one SIM never take it past its daily limit', async () => {
+    await runningCampaign(Array.from({ length: 30 }, (_, i) => `+791400000${String(i).padStart(2, '0')}`));
+    await new SimsRepo(testDb.db.knex).seen([{ imsi: '250990000000777', device: 'dongle7' }], 'pbx-a', clock.now(), {
+      dailyLimit: 5,
+      monthlyLimit: 3000,
+      minPauseSeconds: 0,
+      maxPauseSeconds: 0,
+      pricePerPart: 0.06,
+    });
+    const repos = [new DispatchRepo(testDb.db.knex, 'pbx-a'), new DispatchRepo(testDb.db.knex, 'pbx-b')];
+    const ctx = { now: clock.now(), timeZone: 'Europe/Moscow', windowOpen: true, notificationsIgnoreWindow: true, maxPartsPerMessage: 10, random: () => 0 };
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => repos[i % 2]!.claimForSim('250990000000777', 'dongle7', ctx)));
+    assert.equal(outcomes.filter((o) => o.kind === 'claimed').length, 5);
+    assert.ok(outcomes.filter((o) => o.kind !== 'claimed').every((o) => o.kind === 'sim-unavailable' && o.reason === 'daily-limit'));
+    const ledger = await testDb.db.knex('sim_usage').where({ imsi: '250990000000777' }).orderBy('period').select('period', 'parts');
+    assert.deepEqual(ledger.map((r: { parts: number }) => r.parts), [5, 5]);
+  });
+
   test('two instances on one database never claim the same message', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
     const campaignId = await runningCampaign(phones);
