@@ -146,6 +146,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
       });
       await loop;
       await dispatcher.drain(5000);
+      dispatcher.detach();
       await gateway.close();
       await simulator?.close();
       await db.close();

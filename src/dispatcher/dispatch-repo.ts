@@ -209,7 +209,8 @@ export class DispatchRepo {
   /** The SIM's pacing after a message settled: the pause runs from now, failures are counted. */
   async afterSend(imsi: string, nextSendAt: Date, failure: { reason: string; outOfRotationUntil: Date | null } | null, now: Date): Promise<void> {
     if (!failure) {
-      await this.knex('sims').where({ imsi }).update({ next_send_at: nextSendAt, consecutive_failures: 0 });
+      // A success ends a rest early too: the SIM works again.
+      await this.knex('sims').where({ imsi }).update({ next_send_at: nextSendAt, consecutive_failures: 0, out_of_rotation_until: null });
       return;
     }
     await this.knex('sims')

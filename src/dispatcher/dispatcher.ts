@@ -68,6 +68,10 @@ type Blame = 'none' | 'sim' | 'message';
 export class Dispatcher {
   readonly events = new EventEmitter<DispatcherEvents>();
   private readonly inFlight = new Map<string, InFlight>();
+  /** Modems whose last message timed out, with the modem listing count then: see `freeModems`. */
+  private readonly afterUnknown = new Map<string, number>();
+  /** How many times the modem list was read; a count, not a time, so a fake clock cannot tie. */
+  private modemListings = 0;
   private modems: ModemInfo[] = [];
   private modemsFetchedAt = -Infinity;
   private modemsDirty = true;
@@ -121,13 +125,17 @@ export class Dispatcher {
       const delay = wakeAt ? Math.min(cap, Math.max(0, wakeAt.getTime() - this.deps.clock.now().getTime())) : cap;
       await this.sleep(delay, signal);
     }
+  }
+
+  /** Stops listening to the gateway (after `run` has ended and `drain` has waited). */
+  detach(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
   }
 
   /**
-   * After `run` has stopped: waits (bounded) for the reports of messages still in flight, so a
-   * clean stop leaves fewer of them `unknown` after the restart.
+   * After `run` has stopped (no new claims), still applying reports: waits (bounded) for the
+   * messages in flight, so a clean stop leaves fewer of them `unknown` after the restart.
    */
   async drain(timeoutMs: number): Promise<void> {
     // Real time on purpose: shutdown waits for the wire, not for the (possibly fake) policy clock.
@@ -188,20 +196,27 @@ export class Dispatcher {
         random: this.random,
       };
       const sends: Promise<void>[] = [];
-      for (const modem of this.freeModems()) {
-        const outcome = await repo.claimForSim(modem.imsi!, modem.device, ctx);
-        if (outcome.kind === 'sim-unavailable') {
-          if (outcome.until) wakeTimes.push(outcome.until);
-          continue;
+      try {
+        for (const modem of this.freeModems()) {
+          const outcome = await repo.claimForSim(modem.imsi!, modem.device, ctx);
+          if (outcome.kind === 'sim-unavailable') {
+            if (outcome.until) wakeTimes.push(outcome.until);
+            continue;
+          }
+          if (outcome.kind === 'nothing') continue;
+          const { message } = outcome;
+          claimed++;
+          this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi!, claimedAt: now });
+          this.afterUnknown.delete(modem.device);
+          this.emitState(message.id, message.campaignId, 'sending');
+          sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, settings));
         }
-        if (outcome.kind === 'nothing') continue;
-        const { message } = outcome;
-        claimed++;
-        this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi!, claimedAt: now });
-        this.emitState(message.id, message.campaignId, 'sending');
-        sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, settings));
+      } finally {
+        // Even when a later claim fails, the submits already under way are awaited (and logged).
+        for (const r of await Promise.allSettled(sends)) {
+          if (r.status === 'rejected') this.log.error({ event: 'dispatch.submit-failed', err: r.reason }, 'could not record a submit outcome');
+        }
       }
-      await Promise.all(sends);
       const retryAt = await repo.nextRetryAt(clock.now());
       if (retryAt) wakeTimes.push(retryAt);
     }
@@ -223,10 +238,15 @@ export class Dispatcher {
     return result;
   }
 
-  /** Ready modems with a SIM and nothing in flight, in a stable order. */
+  /**
+   * Ready modems with a SIM and nothing in flight, in a stable order. A modem whose last message
+   * timed out may still hold it in chan_dongle's queue (slow, not hung): it gets the next one only
+   * once a fresh DongleShowDevices shows its queue empty, so SMS never pile up behind it.
+   */
   private freeModems(): ModemInfo[] {
     return this.modems
       .filter((m) => m.ready && m.imsi && !this.inFlight.has(m.device))
+      .filter((m) => !this.afterUnknown.has(m.device) || (this.modemListings > this.afterUnknown.get(m.device)! && m.queue === 0))
       .sort((a, b) => a.device.localeCompare(b.device));
   }
 
@@ -237,7 +257,8 @@ export class Dispatcher {
     if (!t) return; // queued: the report settles it
     const refused = result.kind === 'refused';
     if (refused && result.retryable) this.modemsDirty = true;
-    const blame: Blame = refused && !result.retryable ? 'message' : 'sim';
+    // The message's own fault, or Asterisk out of reach, says nothing about the SIM.
+    const blame: Blame = (refused && !result.retryable) || !this.deps.gateway.isConnected() ? 'none' : 'sim';
     await this.settle(id, ['sending'], t, settings, blame, refused);
   }
 
@@ -253,6 +274,10 @@ export class Dispatcher {
       if (flight.messageId === id) {
         this.inFlight.delete(device);
         imsi ??= flight.imsi;
+        if (t.state === 'unknown') {
+          this.afterUnknown.set(device, this.modemListings);
+          this.modemsDirty = true;
+        }
       }
     }
     if (imsi && applied) {
@@ -289,6 +314,9 @@ export class Dispatcher {
       this.log.warn({ event: 'dispatch.orphans', count: orphans }, "another instance's in-flight messages became unknown");
     }
     const cutoff = new Date(now.getTime() - settings.messageTimeoutSeconds * 1000);
+    // With delivery reports chan_dongle sends nothing until the operator's report: silence then
+    // means a slow report, not a failing SIM.
+    const timeoutBlame: Blame = settings.deliveryReports ? 'none' : 'sim';
     for (const { id } of await this.deps.repo.overdue(cutoff)) {
       await this.settle(
         id,
@@ -298,7 +326,7 @@ export class Dispatcher {
           error: `Нет ответа от модема за ${settings.messageTimeoutSeconds} с: неизвестно, ушло ли SMS. Автоматически не переотправляется.`,
         },
         settings,
-        'sim',
+        timeoutBlame,
       );
     }
   }
@@ -308,6 +336,7 @@ export class Dispatcher {
     if (!this.modemsDirty && now.getTime() - this.modemsFetchedAt < (this.deps.modemRefreshMs ?? 15_000)) return;
     try {
       this.modems = await this.deps.gateway.listModems();
+      this.modemListings++;
       this.modemsFetchedAt = now.getTime();
       this.modemsDirty = false;
       const pause = defaultPauseRange(settings);
@@ -336,9 +365,12 @@ export class Dispatcher {
       if (!current) return;
       const t = afterReport(current, { success: event.success, reportType: event.reportType, detail: event.detail });
       if (!t) return;
+      // Applied from every state that leads to the same outcome, so a timeout that writes
+      // `unknown` between our read and our write cannot swallow the report.
+      const from: MessageState[] = event.reportType === 1 ? ['sending', 'unknown', 'sent'] : ['sending', 'unknown'];
       // A modem's refusal (Type 0) counts against the SIM; a failed delivery is the recipient's side.
       const blame: Blame = t.state === 'failed' && event.reportType === 0 ? 'sim' : 'none';
-      await this.settle(id, [current], t, this.lastSettings ?? (await this.deps.settings()), blame);
+      await this.settle(id, from, t, this.lastSettings ?? (await this.deps.settings()), blame);
     } catch (error) {
       this.log.error({ event: 'dispatch.report-failed', err: error }, 'could not apply a gateway event');
     }

@@ -16,7 +16,7 @@ const status = (device: string, id: string, st: string, foreignId?: string) => (
 
 function correlator(start = 0) {
   let now = start;
-  const c = new ClassicCorrelator({ now: () => now, orphanTtlMs: 1000 });
+  const c = new ClassicCorrelator({ now: () => now });
   return { c, tick: (ms: number) => { now += ms; } };
 }
 
@@ -65,12 +65,8 @@ describe('classic text rules', () => {
 describe('ClassicCorrelator', () => {
   it('Sent → success Type 0, NotSent → failure Type 0, with our messageId; mappings end there', () => {
     const { c } = correlator();
-    c.beginSend('d0');
     c.acked('d0', '0x55d1c0a8e000', 'm-1');
-    c.endSend('d0');
-    c.beginSend('d1');
     c.acked('d1', '0x55d1c0a8e060', 'm-2');
-    c.endSend('d1');
     assert.equal(c.size, 2);
     assert.deepEqual(reportOf(c.status(status('d0', '0x55D1C0A8E000', 'Sent'))),
       { type: 'report', messageId: 'm-1', device: 'd0', success: true, reportType: 0, detail: '' });
@@ -86,16 +82,10 @@ describe('ClassicCorrelator', () => {
 
   it('the same ID reused by the next task maps to the NEXT message; devices never mix', () => {
     const { c } = correlator();
-    c.beginSend('d0');
     c.acked('d0', '0xabc0', 'first');
-    c.endSend('d0');
     assert.equal(reportOf(c.status(status('d0', '0xabc0', 'Sent')))?.messageId, 'first');
-    c.beginSend('d0');
     c.acked('d0', '0xabc0', 'second');
-    c.endSend('d0');
-    c.beginSend('d1');
     c.acked('d1', '0xabc0', 'other-device');
-    c.endSend('d1');
     assert.equal(reportOf(c.status(status('d0', '0xabc0', 'Sent')))?.messageId, 'second');
     assert.equal(reportOf(c.status(status('d1', '0xabc0', 'NotSent')))?.messageId, 'other-device');
   });
@@ -114,40 +104,22 @@ describe('ClassicCorrelator', () => {
     assert.equal(reportOf(c.status(status('d0', '0x10', 'Sent')))?.messageId, 'm');
   });
 
-  it('a status before its ack is buffered while our send is in flight, then replayed on the ack', () => {
+  it('a status with no mapping is never kept for a later send that reuses the ID', () => {
     const { c } = correlator();
-    c.beginSend('d0');
-    assert.deepEqual(c.status(status('d0', '0x20', 'Sent')), { kind: 'buffered' });
-    const { results } = c.acked('d0', '0x20', 'early');
-    c.endSend('d0');
-    assert.equal(results.length, 1);
-    assert.deepEqual(reportOf(results[0] as ClassicStatusResult), { type: 'report', messageId: 'early', device: 'd0', success: true, reportType: 0, detail: '' });
-    assert.equal(c.size, 0);
+    // A's ack timed out (no mapping); its task finishes while B, which will reuse A's freed ID,
+    // still waits for its ack. The status is A's, never B's.
+    assert.equal(c.status(status('d0', '0x30', 'NotSent')).kind, 'unmatched');
+    c.acked('d0', '0x30', 'B');
+    assert.equal(c.size, 1, 'B is still waiting for its own status');
+    assert.equal(reportOf(c.status(status('d0', '0x30', 'Sent')))?.messageId, 'B');
   });
 
-  it('someone else’s status is never attached to a later send that reuses the ID', () => {
-    const { c, tick } = correlator();
-    // Nothing of ours in flight: dropped at once.
-    assert.equal(c.status(status('d0', '0x30', 'Sent')).kind, 'unmatched');
-    c.beginSend('d0');
-    c.acked('d0', '0x30', 'mine');
-    c.endSend('d0');
-    assert.equal(c.size, 1, 'no stale Sent was applied');
-    // In flight, but a different ID comes back: the orphan is dropped when the send settles.
-    c.beginSend('d0');
-    assert.equal(c.status(status('d0', '0x40', 'Sent')).kind, 'buffered');
-    c.acked('d0', '0x50', 'other');
-    c.endSend('d0');
-    c.beginSend('d0');
-    assert.equal(c.acked('d0', '0x40', 'later').results.length, 0);
-    c.endSend('d0');
-    // Orphans also age out.
-    c.beginSend('d1');
-    c.status(status('d1', '0x60', 'Sent'));
-    tick(1500);
-    c.status(status('d1', '0x61', 'Sent')); // prunes the first
-    assert.equal(c.acked('d1', '0x60', 'late').results.length, 0);
-    c.endSend('d1');
+  it('Delivered never falls back to the task ID (it may belong to the next message by then)', () => {
+    const { c } = correlator();
+    c.acked('d0', '0x90', 'C');
+    assert.equal(c.status(status('d0', '0x90', 'Delivered', '33')).kind, 'unmatched');
+    assert.equal(c.status(status('d0', '0x90', 'Delivered')).kind, 'unmatched');
+    assert.equal(reportOf(c.status(status('d0', '0x90', 'Sent', '34')))?.messageId, 'C');
   });
 
   it('Delivered matches by ForeignID learnt from Sent, even after the ID went to another message', () => {

@@ -79,11 +79,6 @@ export interface ClassicCorrelatorOptions {
   /** Milliseconds, monotonic enough for TTLs. */
   now: () => number;
   /**
-   * How long an unmatched status is kept while one of our sends to that device awaits its ack.
-   * Default 10 s.
-   */
-  orphanTtlMs?: number;
-  /**
    * A mapping whose final status never came (lost while AMI was down, queue flushed without a
    * device event) is forgotten after this. Default 24 h.
    */
@@ -97,42 +92,34 @@ export type ClassicStatusResult =
   | { kind: 'report'; event: Extract<GatewayEvent, { type: 'report' }> }
   /** Matched, not final (`Sending`): nothing to tell the dispatcher. */
   | { kind: 'progress'; messageId: string; status: string }
-  /** Kept until the ack of an in-flight send (same device) has been seen. */
-  | { kind: 'buffered' }
   /** Not ours, or no longer matchable (stale, foreign AMI client, CLI send). */
   | { kind: 'unmatched'; reason: string };
 
 interface Mapping { messageId: string; device: string; id: string; at: number }
-interface Orphan { msg: AmiMessage; at: number }
 
 const key = (device: string, id: string) => `${device}\u0000${id.toLowerCase()}`;
 
 /**
  * (device, ID) ↔ messageId bookkeeping for classic builds; see the module comment.
  *
- * The gateway calls {@link beginSend} before writing DongleSendSMS, {@link acked} (synchronously, in
- * wire order — AmiConnection's `onResponse`) when the ack is parsed, {@link endSend} when the action
- * settled in any way, {@link status} per DongleSMSStatus, {@link forgetDevice} when chan_dongle
+ * The gateway calls {@link acked} (synchronously, in wire order — AmiConnection's `onResponse`)
+ * when the ack is parsed, {@link status} per DongleSMSStatus, {@link forgetDevice} when chan_dongle
  * reports the device disconnected (its queue is flushed, those IDs are freed without a status).
  *
- * "Status before ack": on one TCP stream chan_dongle writes the ack before the task can finish, so
- * with wire-order processing this doesn't happen in practice. Should a status still come first, it
- * is buffered ONLY while a send of ours to that device awaits its ack, and replayed if the ack
- * carries the same ID; otherwise it is dropped — never attached to a later send that reuses the ID.
+ * A status with no mapping is never kept for later: on one TCP stream chan_dongle writes a task's
+ * ack before that task can finish, so a status that arrives before "its" ack belongs to another,
+ * earlier task whose freed ID the next send reuses (e.g. a send whose ack timed out). Attaching it
+ * to the new send would settle a message that has not been sent yet.
  */
 export class ClassicCorrelator {
   private readonly now: () => number;
-  private readonly orphanTtlMs: number;
   private readonly mappingTtlMs: number;
   private readonly maxForeignIds: number;
   private readonly byId = new Map<string, Mapping>();
   private readonly byForeignId = new Map<string, Mapping>();
-  private readonly inFlight = new Map<string, number>();
-  private readonly orphans = new Map<string, Orphan[]>();
 
   constructor(options: ClassicCorrelatorOptions) {
     this.now = options.now;
-    this.orphanTtlMs = options.orphanTtlMs ?? 10_000;
     this.mappingTtlMs = options.mappingTtlMs ?? 24 * 3600_000;
     this.maxForeignIds = options.maxForeignIds ?? 10_000;
   }
@@ -142,43 +129,17 @@ export class ClassicCorrelator {
     return this.byId.size;
   }
 
-  /** A DongleSendSMS to `device` is about to be written. */
-  beginSend(device: string): void {
-    this.inFlight.set(device, (this.inFlight.get(device) ?? 0) + 1);
-  }
-
-  /** The DongleSendSMS to `device` settled (ack, error, timeout, connection lost). Call once per beginSend. */
-  endSend(device: string): void {
-    const n = (this.inFlight.get(device) ?? 0) - 1;
-    if (n > 0) {
-      this.inFlight.set(device, n);
-      return;
-    }
-    this.inFlight.delete(device);
-    // Every ack for this device has been seen: a buffered status can't be ours.
-    this.orphans.delete(device);
-  }
-
   /**
-   * Our send's ack with its task ID. Registers the mapping and returns the results of any status
-   * for that ID that was buffered before the ack (normally none).
-   * A mapping already on that key is a task whose final status we never saw (its ID was freed and
-   * reused): it is replaced, and returned as `replaced` so the caller can log it.
+   * Our send's ack with its task ID: registers the mapping. A mapping already on that key is a
+   * task whose final status we never saw (its ID was freed and reused): it is replaced, and
+   * returned as `replaced` so the caller can log it.
    */
-  acked(device: string, id: string, messageId: string): { results: ClassicStatusResult[]; replaced: string | null } {
+  acked(device: string, id: string, messageId: string): { replaced: string | null } {
     this.prune();
     const k = key(device, id);
     const previous = this.byId.get(k);
     this.byId.set(k, { messageId, device, id: id.toLowerCase(), at: this.now() });
-    const results: ClassicStatusResult[] = [];
-    const buffered = this.orphans.get(device);
-    if (buffered) {
-      const mine = buffered.filter((o) => (o.msg.id ?? '').toLowerCase() === id.toLowerCase());
-      const rest = buffered.filter((o) => !mine.includes(o));
-      if (rest.length > 0) this.orphans.set(device, rest); else this.orphans.delete(device);
-      for (const o of mine) results.push(this.status(o.msg));
-    }
-    return { results, replaced: previous && previous.messageId !== messageId ? previous.messageId : null };
+    return { replaced: previous && previous.messageId !== messageId ? previous.messageId : null };
   }
 
   /** Maps one `DongleSMSStatus` event. */
@@ -192,26 +153,17 @@ export class ClassicCorrelator {
     const s = status.toLowerCase();
 
     if (s === 'delivered') {
-      // The task (and its ID) may be long gone: match on the TP-MR learnt from `Sent` first.
+      // Only through the TP-MR learnt from our `Sent`: by then the task ID is free and may already
+      // belong to the next message, so matching on it would mark an unsent message delivered.
       const fk = foreignId === '' ? null : key(device, foreignId);
-      const byForeign = fk ? this.byForeignId.get(fk) : undefined;
-      const mapping = byForeign ?? this.byId.get(k);
-      if (!mapping) return { kind: 'unmatched', reason: `Delivered for ${device}/${id}${foreignId ? ` MR ${foreignId}` : ''}: no send of ours` };
-      if (fk && byForeign) this.byForeignId.delete(fk);
-      if (this.byId.get(k) === mapping) this.byId.delete(k);
-      return report(mapping, true, 1, `DongleSMSStatus Delivered${foreignId ? ` (TP-MR ${foreignId})` : ''}`);
+      const mapping = fk ? this.byForeignId.get(fk) : undefined;
+      if (!fk || !mapping) return { kind: 'unmatched', reason: `Delivered for ${device}/${id}${foreignId ? ` MR ${foreignId}` : ''}: no Sent of ours with that TP-MR` };
+      this.byForeignId.delete(fk);
+      return report(mapping, true, 1, `DongleSMSStatus Delivered (TP-MR ${foreignId})`);
     }
 
     const mapping = this.byId.get(k);
-    if (!mapping) {
-      if ((this.inFlight.get(device) ?? 0) > 0 && (s === 'sent' || s === 'notsent' || s === 'sending')) {
-        const list = this.orphans.get(device) ?? [];
-        list.push({ msg, at: this.now() });
-        this.orphans.set(device, list.filter((o) => this.now() - o.at <= this.orphanTtlMs));
-        return { kind: 'buffered' };
-      }
-      return { kind: 'unmatched', reason: `${status} for ${device}/${id}: no send of ours` };
-    }
+    if (!mapping) return { kind: 'unmatched', reason: `${status} for ${device}/${id}: no send of ours` };
     switch (s) {
       case 'sending':
         return { kind: 'progress', messageId: mapping.messageId, status };
@@ -236,7 +188,6 @@ export class ClassicCorrelator {
         this.byId.delete(k);
       }
     }
-    this.orphans.delete(device);
     return dropped;
   }
 

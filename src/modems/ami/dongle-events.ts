@@ -198,16 +198,28 @@ export function isRetryableSendError(reason: string): boolean {
   return !MESSAGE_FAULTS.some((fault) => r.startsWith(fault));
 }
 
+// Errors chan_dongle raises before it touches its queue (device checks, AMI permissions).
+const BEFORE_QUEUEING = ['device not found', 'device disbaled', 'device disabled', 'device disconnected', 'device not connected', 'no such device', 'permission denied', 'invalid/unknown command'];
+
 /**
  * Maps the response to DongleSendSMS to a {@link SubmitResult}.
  * `Response: Success` means only "queued in chan_dongle's RAM"; the outcome comes as DongleReport.
+ * `parts`: chan_dongle queues a long SMS part by part, and an error while queueing part 2 or later
+ * (Queue error, out of memory) comes back as `Response: Error` with the earlier parts already
+ * queued and going out. For a multi-part message only errors raised before queueing are a safe
+ * refusal; any other is `uncertain`, never retried.
  */
-export function toSubmitResult(response: AmiMessage): SubmitResult {
+export function toSubmitResult(response: AmiMessage, parts = 1): SubmitResult {
   const kind = (response.response ?? '').toLowerCase();
   const message = response.message ?? '';
   if (kind === 'success') return { kind: 'queued' };
   const reason = message === '' ? `AMI ${response.response ?? 'no response'}` : message;
-  return { kind: 'refused', retryable: isRetryableSendError(reason), reason };
+  const retryable = isRetryableSendError(reason);
+  const beforeQueueing = BEFORE_QUEUEING.some((e) => stripDevicePrefix(reason).toLowerCase().startsWith(e));
+  if (parts > 1 && retryable && !beforeQueueing) {
+    return { kind: 'uncertain', reason: `${reason}: часть длинного SMS могла уже уйти, повторно не отправляется` };
+  }
+  return { kind: 'refused', retryable, reason };
 }
 
 /**

@@ -22,6 +22,7 @@ import { AmiUnsafeValueError, assertSafeAmiAction, escapeDongleMessage } from '.
 import { ClassicCorrelator, classicAckId, classicTextProblem, describeClassicTextProblem, type ClassicStatusResult } from './classic.js';
 import type { AmiMessage } from './frame.js';
 import { AmiActionError, AmiConnection, type AmiConnectionEvent, type AmiConnectionOptions } from './connection.js';
+import { countSegments } from '../../templates/segments.js';
 import { detectGeneration, eventName, toGatewayEvent, toModemInfo, toSubmitResult, type DongleGeneration } from './dongle-events.js';
 
 /** Options for {@link DongleGateway}: the connection's (timeouts, heartbeat, backoff) plus: */
@@ -33,11 +34,6 @@ export interface DongleGatewayOptions extends AmiConnectionOptions {
   deliveryReports?: boolean;
   /** `Validity` in minutes (chan_dongle default 4320 = 3 days; also its local expiry timer). */
   validityMinutes?: number;
-  /**
-   * Classic builds: how long a DongleSMSStatus that came before its ack is kept while a send to
-   * that device awaits its ack (classic.ts). Default 10 s.
-   */
-  classicOrphanTtlMs?: number;
 }
 
 const NOT_CONNECTED = 'AMI не подключен';
@@ -58,10 +54,7 @@ export class DongleGateway implements SmsGateway {
   constructor(options: DongleGatewayOptions) {
     this.options = options;
     this.log = options.log.child({ component: 'dongle-gateway' });
-    this.correlator = new ClassicCorrelator({
-      now: () => Date.now(),
-      ...(options.classicOrphanTtlMs === undefined ? {} : { orphanTtlMs: options.classicOrphanTtlMs }),
-    });
+    this.correlator = new ClassicCorrelator({ now: () => Date.now() });
     this.connection = new AmiConnection({ ...options, log: this.log });
     this.connection.on((event) => this.onConnectionEvent(event));
   }
@@ -142,13 +135,12 @@ export class DongleGateway implements SmsGateway {
       return { kind: 'refused', retryable, reason: describeUnsafe(err) };
     }
     if (!this.connection.isConnected()) return { kind: 'refused', retryable: true, reason: NOT_CONNECTED };
-    this.correlator.beginSend(request.device);
     try {
       const response = await this.connection.sendAction(fields, {
         // In wire order, before any DongleSMSStatus behind the ack is handled.
         onResponse: (ack) => this.onSendResponse(ack, request, fields.Message, log),
       });
-      const result = toSubmitResult(response);
+      const result = toSubmitResult(response, countSegments(request.text).parts);
       if (result.kind === 'queued') log.info({ event: 'send.queued' }, 'SMS queued by chan_dongle');
       else log.warn({ event: 'send.refused', result }, 'chan_dongle refused the SMS');
       return result;
@@ -163,8 +155,6 @@ export class DongleGateway implements SmsGateway {
         : `ошибка при отправке в AMI: ${err instanceof Error ? err.message : String(err)}`;
       log.error({ event: 'send.uncertain', err }, 'SMS outcome unknown after writing DongleSendSMS');
       return { kind: 'uncertain', reason };
-    } finally {
-      this.correlator.endSend(request.device);
     }
   }
 
@@ -182,12 +172,11 @@ export class DongleGateway implements SmsGateway {
       log.error({ event: 'send.classic.no-id', id: ack.id }, 'classic ack without a usable ID: the outcome cannot be correlated');
       return;
     }
-    const { results, replaced } = this.correlator.acked(request.device, id, request.messageId);
+    const { replaced } = this.correlator.acked(request.device, id, request.messageId);
     if (replaced) {
       log.warn({ event: 'send.classic.id-reused', id, previousMessageId: replaced }, 'classic task ID reused before its final status was seen');
     }
     log.debug({ event: 'send.classic.acked', id }, 'classic ack ID mapped');
-    for (const r of results) this.onClassicResult(r, ack);
   }
 
   private onClassicResult(result: ClassicStatusResult, msg: AmiMessage): void {
@@ -197,8 +186,6 @@ export class DongleGateway implements SmsGateway {
         return this.emit(result.event);
       case 'progress':
         return void this.log.debug({ event: 'send.classic.progress', messageId: result.messageId, status: result.status }, 'DongleSMSStatus progress');
-      case 'buffered':
-        return void this.log.info({ event: 'send.classic.buffered', device: msg.device, id: msg.id }, 'DongleSMSStatus before its ack: kept until the ack');
       case 'unmatched':
         return void this.log.debug({ event: 'send.classic.unmatched', device: msg.device, id: msg.id, reason: result.reason }, 'DongleSMSStatus not ours');
     }
