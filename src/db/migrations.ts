@@ -9,6 +9,7 @@ import * as createSimUsage from '../../migrations/20261126000700_create-sim-usag
 import * as messagesSimsAndNotifications from '../../migrations/20261126000800_messages-sims-and-notifications.js';
 import * as campaignWindowAndSims from '../../migrations/20261126000900_campaign-window-and-sims.js';
 import * as indexActiveMessages from '../../migrations/20261126001000_index-active-messages.js';
+import * as indexRetriesAndNotifications from '../../migrations/20261126001100_index-retries-and-notifications.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261126000800_messages-sims-and-notifications', messagesSimsAndNotifications],
   ['20261126000900_campaign-window-and-sims', campaignWindowAndSims],
   ['20261126001000_index-active-messages', indexActiveMessages],
+  ['20261126001100_index-retries-and-notifications', indexRetriesAndNotifications],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -235,14 +235,17 @@ export class DispatchRepo {
     return row?.at ? new Date(row.at) : null;
   }
 
-  /** Whether anything could be sent at all: waiting notifications or messages of running campaigns. */
+  /**
+   * Whether anything could be sent at all: a waiting notification, or a waiting message of a
+   * running campaign. Probes by index (paused campaigns with many waiting rows cost nothing).
+   */
   async hasWork(): Promise<boolean> {
-    const row = await this.knex('messages as m')
-      .leftJoin('campaigns as c', 'c.id', 'm.campaign_id')
-      .where('m.state', 'waiting')
-      .andWhere((q) => q.whereNull('m.campaign_id').orWhere('c.status', 'running'))
-      .first(this.knex.raw('1 as one'));
-    return row !== undefined;
+    const result = await this.knex.raw(
+      `select exists (select 1 from messages where state = 'waiting' and campaign_id is null)
+           or exists (select 1 from campaigns c where c.status = 'running'
+                        and exists (select 1 from messages m where m.campaign_id = c.id and m.state = 'waiting')) as work`,
+    );
+    return Boolean(result.rows[0]?.work);
   }
 
   /** Running campaigns with nothing left waiting or sending become `finished`. */

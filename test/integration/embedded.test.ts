@@ -19,7 +19,7 @@ test('the embedded default (PGlite): same migrations, one process at a time, dat
   const dir = mkdtempSync(path.join(tmpdir(), 'simcast-pglite-'));
   try {
     const db = openEmbedded(dir);
-    assert.deepEqual((await migrateLatest(db.knex)).length, 10);
+    assert.deepEqual((await migrateLatest(db.knex)).length, 11);
     assert.throws(() => openEmbedded(dir), DataDirLockedError, 'a second process must not open the same data folder');
 
     const lists = new ListsRepo(db.knex);
