@@ -30,6 +30,8 @@ export const ru = {
         `Файл «${fileName}» защищён паролем. Снимите пароль в Excel (Файл → Сведения → Защитить книгу), сохраните файл и загрузите его снова.`,
       tooManyRows: (limit: number) =>
         `В файле больше ${limit.toLocaleString('ru-RU')} строк с данными — это слишком много для одной загрузки. Разделите файл на несколько частей и загрузите их по очереди.`,
+      tooLargeUnpacked: (fileName: string) =>
+        `Файл «${fileName}» после распаковки слишком большой для одной загрузки. Разделите таблицу на несколько файлов и загрузите их по очереди.`,
       /** Name given to a column whose header cell is empty; `n` counts from 1 as in Excel. */
       unnamedColumn: (n: number) => `Столбец ${n}`,
       /** Suffix that tells apart columns with the same header. */

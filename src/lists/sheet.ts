@@ -30,6 +30,8 @@ export type SheetErrorCode =
   | 'unreadable'
   | 'encrypted'
   | 'too-many-rows'
+  /** A workbook (zip) that inflates beyond what one upload may take (a "zip bomb"). */
+  | 'too-large'
   /** buildImport() was given a phone column the sheet does not have. */
   | 'unknown-column';
 
@@ -80,7 +82,8 @@ export function readSheet(data: Buffer, fileName: string, options: ReadSheetOpti
   // Trust the bytes over the name: a workbook renamed to .csv, or a CSV/HTML export named .xls
   // (1C and many web shops do this), is still read as what it is.
   let grid: RawGrid;
-  if (magic === 'zip' || magic === 'ole' || magic === 'markup') grid = readWorkbook(data, fileName);
+  if (magic === 'zip' && (zipUnpackedBytes(data) ?? 0) > MAX_UNPACKED_BYTES) throw new SheetError('too-large', ru.lists.sheet.tooLargeUnpacked(fileName));
+  if (magic === 'zip' || magic === 'ole' || magic === 'markup') grid = readWorkbook(data, fileName, maxRows);
   else if (magic === 'text') grid = readCsv(data);
   else throw new SheetError('unreadable', ru.lists.sheet.unreadable(fileName));
   return toSheetData(grid, maxRows);
@@ -107,7 +110,40 @@ function sniff(data: Buffer): 'zip' | 'ole' | 'markup' | 'text' | 'binary' {
 // ---------------------------------------------------------------------------------------------
 // Workbooks (SheetJS)
 
-function readWorkbook(data: Buffer, fileName: string): RawGrid {
+/**
+ * What a workbook may inflate to. SheetJS inflates every part in memory before it reads a row:
+ * a 1 MB .xlsx of ten million rows took the process to 2.9 GB and killed it. 200k real rows of a
+ * few columns inflate to a few tens of MB.
+ */
+const MAX_UNPACKED_BYTES = 150 * 1024 * 1024;
+
+/**
+ * The sum of the uncompressed sizes the zip's central directory declares, read before inflating
+ * anything: Infinity for ZIP64 (no spreadsheet of a sensible size needs it), null when there is
+ * no readable directory (a damaged file: SheetJS then says it cannot read it).
+ */
+export function zipUnpackedBytes(data: Buffer): number | null {
+  // End of central directory: signature 0x06054b50, within the last 64 KiB + 22 bytes.
+  const from = Math.max(0, data.length - 65_557);
+  for (let eocd = data.length - 22; eocd >= from; eocd--) {
+    if (data.readUInt32LE(eocd) !== 0x06054b50) continue;
+    const entries = data.readUInt16LE(eocd + 10);
+    let offset = data.readUInt32LE(eocd + 16);
+    if (entries === 0xffff || offset === 0xffffffff) return Infinity;
+    let total = 0;
+    for (let i = 0; i < entries; i++) {
+      if (offset + 46 > data.length || data.readUInt32LE(offset) !== 0x02014b50) return null;
+      const size = data.readUInt32LE(offset + 24);
+      if (size === 0xffffffff) return Infinity;
+      total += size;
+      offset += 46 + data.readUInt16LE(offset + 28) + data.readUInt16LE(offset + 30) + data.readUInt16LE(offset + 32);
+    }
+    return total;
+  }
+  return null;
+}
+
+function readWorkbook(data: Buffer, fileName: string, maxRows: number): RawGrid {
   let workbook: XLSX.WorkBook;
   try {
     workbook = XLSX.read(data, {
@@ -118,6 +154,8 @@ function readWorkbook(data: Buffer, fileName: string): RawGrid {
       cellDates: false,
       raw: true, // HTML/text inside an .xls: keep cell text as written, do not guess numbers
       codepage: 1251, // legacy files without a code page are Russian ones here
+      // Stop reading rows past the limit (+ header + one to notice that it was exceeded).
+      sheetRows: maxRows + 2,
     });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);

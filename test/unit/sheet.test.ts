@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import * as XLSX from 'xlsx';
 import * as cptable from 'xlsx/dist/cpexcel.full.mjs';
-import { readSheet, SheetError, type SheetErrorCode } from '../../src/lists/sheet.js';
+import { readSheet, SheetError, zipUnpackedBytes, type SheetErrorCode } from '../../src/lists/sheet.js';
 
 const codepages = cptable as unknown as { utils: { encode(cp: number, text: string): Uint8Array | number[] } };
 const cp1251 = (text: string) => Buffer.from(codepages.utils.encode(1251, text));
@@ -170,4 +170,16 @@ describe('readSheet: errors', () => {
     assert.equal(readSheet(Buffer.from(csv), 'a.csv', { maxRows: 5 }).rows.length, 5);
     assertSheetError(() => readSheet(Buffer.from(csv), 'a.csv', { maxRows: 4 }), 'too-many-rows', /4/);
   });
+});
+
+test('a workbook that would inflate past the limit is refused before it is unpacked', () => {
+  const wb = XLSX.utils.book_new();
+  XLSX.utils.book_append_sheet(wb, XLSX.utils.aoa_to_sheet([['Телефон'], ['89123456789']]), 'Лист1');
+  const data = Buffer.from(XLSX.write(wb, { type: 'buffer', bookType: 'xlsx' }) as Buffer);
+  const honest = zipUnpackedBytes(data);
+  assert.ok(honest !== null && honest > 0 && honest < 1_000_000);
+  // Declare one part as 400 MB, as a ten-million-row sheet would.
+  const cd = data.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  data.writeUInt32LE(400 * 1024 * 1024, cd + 24);
+  assert.throws(() => readSheet(data, 'бомба.xlsx'), (e: unknown) => e instanceof SheetError && e.code === 'too-large' && /слишком большой/.test(e.message));
 });
