@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { hashPassword } from './auth/password.js';
+import { KnexSessionStore } from './auth/session-store.js';
 import { TokensRepo } from './auth/tokens.js';
 import { UsersRepo } from './auth/users-repo.js';
 import { CampaignsRepo } from './campaigns/campaigns-repo.js';
@@ -103,6 +104,12 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   notifications.onQueued = () => dispatcher.notify();
 
   const simsService = new SimsService(sims, settings, gateway, clock);
+  const sessionStore = new KnexSessionStore(db.knex, () => clock.now());
+  // Expired sessions (and the anonymous ones the login page makes) are removed hourly.
+  const pruneSessions = setInterval(() => {
+    sessionStore.prune().catch((err: unknown) => log.warn({ event: 'sessions.prune-failed', err }, 'could not prune sessions'));
+  }, 3600_000);
+  pruneSessions.unref();
   const app = createApp({
     knex: db.knex,
     clock,
@@ -119,6 +126,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     dispatcher,
     simulated: simulator !== null,
     sessionSecret,
+    sessionStore,
     cookieSecure: config.cookieSecure,
   });
 
@@ -140,6 +148,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     simulator,
     async close() {
       stop.abort();
+      clearInterval(pruneSessions);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -126,6 +126,9 @@ export class CampaignsService {
   }
 
   private async plan(listId: number, template: string): Promise<{ messages: PlannedMessage[] }> {
+    if (!Number.isInteger(listId) || listId < 1 || listId > 2_147_483_647) {
+      throw new AppError('VALIDATION', ru.campaigns.chooseList, { field: 'listId' });
+    }
     const list = await this.lists.get(listId);
     if (!list) throw new AppError('NOT_FOUND', ru.listsService.notFound, { field: 'listId' });
     const normalised = template.replace(/\r\n?/g, '\n');

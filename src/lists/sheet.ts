@@ -252,7 +252,9 @@ function pad(n: number): string {
 
 /** Trims a cell and turns Windows line breaks inside it (Alt+Enter) into plain LF. */
 function normaliseText(text: string): string {
-  return text.replace(/\r\n?/g, '\n').trim();
+  // Control characters (NUL, backspace, …) are never meant in a list, PostgreSQL refuses NUL, and
+  // no control character may reach an AMI header: they go here, line breaks and tabs stay.
+  return text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
 }
 
 // ---------------------------------------------------------------------------------------------

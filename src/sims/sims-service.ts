@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
+import { issuesText } from '../i18n/validation-messages.js';
 import type { SmsGateway, ModemInfo } from '../modems/sms-gateway.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import type { SimRecord, SimsRepo } from './sims-repo.js';
@@ -74,7 +75,7 @@ export class SimsService {
 
   async update(imsi: string, input: unknown): Promise<SimRecord> {
     const parsed = simPatchSchema.safeParse(input);
-    if (!parsed.success) throw new AppError('VALIDATION', parsed.error.issues.map((i) => i.message).join('; '));
+    if (!parsed.success) throw new AppError('VALIDATION', issuesText(parsed.error).join('; '));
     const now = this.clock.now();
     const { timezone } = await this.settings.get();
     const current = await this.repo.get(imsi, now, timezone);

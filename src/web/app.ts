@@ -4,7 +4,7 @@ import { engine } from 'express-handlebars';
 import session from 'express-session';
 import helmet from 'helmet';
 import type { Knex } from 'knex';
-import { KnexSessionStore } from '../auth/session-store.js';
+import type { KnexSessionStore } from '../auth/session-store.js';
 import type { TokensRepo } from '../auth/tokens.js';
 import type { UsersRepo } from '../auth/users-repo.js';
 import type { CampaignScheduler } from '../campaigns/campaign-schedule.js';
@@ -22,6 +22,7 @@ import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin } from './middleware/auth.js';
 import { csrfToken, verifyCsrf } from './middleware/csrf.js';
+import { rejectNul } from './middleware/reject-nul.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
 import { listRoutes } from './routes/list-routes.js';
@@ -45,6 +46,7 @@ export interface AppServices {
   /** True when the built-in simulator stands in for Asterisk: pages say nothing is really sent. */
   simulated: boolean;
   sessionSecret: string;
+  sessionStore: KnexSessionStore;
   cookieSecure: boolean;
 }
 
@@ -75,7 +77,7 @@ export function createApp(services: AppServices): express.Express {
   // The JSON API authenticates by token, not by session: mount it before the session.
   app.use('/api/v1', apiRouter(services));
 
-  const store = new KnexSessionStore(services.knex, () => services.clock.now());
+  const store = services.sessionStore;
   app.use(
     session({
       name: 'simcast.sid',
@@ -89,7 +91,9 @@ export function createApp(services: AppServices): express.Express {
   );
   app.use(express.urlencoded({ extended: false, limit: '200kb' }));
   app.use(express.json({ limit: '200kb' }));
-  app.use((req, res, next) => {
+  app.use(rejectNul);
+  app.use(async (req, res, next) => {
+    res.locals.timezone = (await services.settings.get()).timezone;
     res.locals.simulated = services.simulated;
     res.locals.user = req.session.userId ? { login: req.session.login, isAdmin: req.session.role === 'admin' } : null;
     res.locals.flash = req.session.flash;

@@ -1,23 +1,25 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { AppError } from '../errors.js';
+import { rejectNul } from './middleware/reject-nul.js';
 
 export const maxUploadBytes = 20 * 1024 * 1024;
 
-const single = multer({ storage: multer.memoryStorage(), limits: { fileSize: maxUploadBytes, files: 1, fields: 20 } }).single('file');
+// Browsers send file names as raw UTF-8 in `filename=`; RFC 5987 `filename*=` names are decoded by busboy itself.
+const single = multer({ storage: multer.memoryStorage(), limits: { fileSize: maxUploadBytes, files: 1, fields: 20 }, defParamCharset: 'utf8' }).single('file');
 
 /** One uploaded file in memory (field `file`); multer's errors become clear Russian ones. */
 export function uploadFile(req: Request, res: Response, next: NextFunction): void {
   single(req, res, (error: unknown) => {
     if (!error) {
-      // Browsers send file names in UTF-8 but multer decodes them as latin1.
-      if (req.file) req.file.originalname = Buffer.from(req.file.originalname, 'latin1').toString('utf8');
-      return next();
+      // Control characters never belong in a file name that is shown on pages and stored.
+      if (req.file) req.file.originalname = req.file.originalname.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || 'файл';
+      return rejectNul(req, res, next);
     }
-    if (error instanceof multer.MulterError) {
-      if (error.code === 'LIMIT_FILE_SIZE') return next(new AppError('TOO_LARGE', 'Файл больше 20 МБ. Разделите список на несколько файлов.'));
-      return next(new AppError('BAD_REQUEST', 'Файл не принят: загрузите один файл в поле «Файл».'));
+    if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
+      return next(new AppError('TOO_LARGE', 'Файл больше 20 МБ. Разделите список на несколько файлов.'));
     }
-    next(error);
+    // Any other multipart problem (no boundary, cut-off body, extra parts) is the request's fault.
+    next(new AppError('BAD_REQUEST', 'Файл не принят: загрузите один файл в поле «Файл» (форма multipart/form-data).'));
   });
 }

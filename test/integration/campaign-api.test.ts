@@ -61,6 +61,19 @@ describe('campaign through the API, PostgreSQL and the simulator over TCP', () =
     assert.equal(badSettings.status, 422);
     const unknownSetting = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ colour: 'red' }) });
     assert.equal(unknownSetting.status, 422);
+    assert.match(((await unknownSetting.json()) as { error: { message: string } }).error.message, /неизвестные поля: colour/);
+    const english = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ maxParts: 0 }) });
+    assert.match(((await english.json()) as { error: { message: string } }).error.message, /^maxParts: не меньше 1$/);
+
+    const hugeId = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'x', listId: 1e10, template: 'hi', kind: 'service' }) });
+    assert.equal(hugeId.status, 422);
+    const nul = await h.api('/notifications', { method: 'POST', body: JSON.stringify({ phone: '89123456789', text: 'a\u0000b' }) });
+    assert.equal(nul.status, 400);
+    const noBoundary = await h.api('/lists', { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    assert.equal(noBoundary.status, 400);
+    assert.equal(((await noBoundary.json()) as { error: { code: string } }).error.code, 'BAD_REQUEST');
+    const cut = await h.api('/lists', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zz' }, body: '--zz\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nabc' });
+    assert.equal(cut.status, 400);
   });
 
   test('upload → campaign → start → every sendable row sent exactly once, with its own text', async () => {

@@ -6,6 +6,8 @@ import { settingsPatchSchema } from '../../settings/settings.js';
 import { messageStates } from '../../dispatcher/message-state.js';
 import type { AppServices } from '../app.js';
 import { requireToken } from '../middleware/auth.js';
+import { rejectNul } from '../middleware/reject-nul.js';
+import { issuesText } from '../../i18n/validation-messages.js';
 import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
 import { campaignLive } from '../view-models/campaign-view.js';
@@ -13,7 +15,7 @@ import type { SimView } from '../../sims/sims-service.js';
 
 const campaignBody = z.object({
   name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
-  listId: z.number({ error: 'listId: нужен номер списка' }).int().positive(),
+  listId: z.number({ error: 'listId: нужен номер списка' }).int('listId: целое число').positive('listId: номер больше 0').max(2_147_483_647, 'listId: нет такого списка'),
   template: z.string({ error: 'template: нужен текст' }).min(1, 'template: напишите текст').max(5000, 'template: не длиннее 5000 символов'),
   kind: z.enum(['service', 'advertising'], { error: 'kind: "service" или "advertising"' }),
   ignoreWindow: z.boolean({ error: 'ignoreWindow: true или false' }).optional(),
@@ -46,7 +48,7 @@ function simJson(s: SimView) {
 }
 
 function validation(error: z.ZodError): AppError {
-  return new AppError('VALIDATION', error.issues.map((i) => i.message).join('; '), {
+  return new AppError('VALIDATION', issuesText(error).join('; '), {
     fields: error.issues.map((i) => i.path.join('.')),
   });
 }
@@ -60,6 +62,7 @@ export function apiRouter(services: AppServices): Router {
   const router = Router();
   router.use(requireToken(tokens, clock));
   router.use(express.json({ limit: '1mb' }));
+  router.use(rejectNul);
 
   router.post('/lists', uploadFile, async (req, res) => {
     if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');

@@ -36,16 +36,17 @@ export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: 
   });
 
   router.post('/campaigns/new', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
     const form = {
-      listId: Number(req.body.listId),
-      name: String(req.body.name ?? ''),
-      kind: (req.body.kind === 'advertising' ? 'advertising' : 'service') as CampaignKind,
-      template: String(req.body.template ?? ''),
-      ignoreWindow: req.body.ignoreWindow === 'on',
-      sims: [req.body.sims ?? []].flat().map(String),
+      listId: Number(body.listId),
+      name: String(body.name ?? ''),
+      kind: (body.kind === 'advertising' ? 'advertising' : 'service') as CampaignKind,
+      template: String(body.template ?? ''),
+      ignoreWindow: body.ignoreWindow === 'on',
+      sims: [body.sims ?? []].flat().map(String),
     };
     try {
-      if (req.body.intent === 'create') {
+      if (body.intent === 'create') {
         const { campaign } = await campaigns.create({ ...form, createdBy: req.session.login ?? null });
         req.session.flash = 'Рассылка создана. Проверьте сводку и нажмите «Старт».';
         return res.redirect(303, `/campaigns/${campaign.id}`);

@@ -25,15 +25,16 @@ export function modemRoutes({ sims }: AppServices): Router {
 
   router.post('/sims/:imsi', requireAdmin, async (req, res) => {
     const imsi = String(req.params.imsi);
+    const body = (req.body ?? {}) as Record<string, unknown>;
     // The checkbox comes after a hidden "0" of the same name: the last value is the box's state.
-    const enabled = [req.body.enabled ?? []].flat().pop() as string | undefined;
+    const enabled = [body.enabled ?? []].flat().pop() as string | undefined;
     const patch = given({
       enabled: enabled === undefined ? undefined : enabled === 'on',
-      dailyLimit: formNumber(req.body.dailyLimit),
-      monthlyLimit: formNumber(req.body.monthlyLimit),
-      minPauseSeconds: formNumber(req.body.minPauseSeconds),
-      maxPauseSeconds: formNumber(req.body.maxPauseSeconds),
-      pricePerPart: formNumber(req.body.pricePerPart),
+      dailyLimit: formNumber(body.dailyLimit),
+      monthlyLimit: formNumber(body.monthlyLimit),
+      minPauseSeconds: formNumber(body.minPauseSeconds),
+      maxPauseSeconds: formNumber(body.maxPauseSeconds),
+      pricePerPart: formNumber(body.pricePerPart),
     });
     try {
       await sims.update(imsi, patch);

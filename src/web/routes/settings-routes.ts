@@ -3,6 +3,7 @@ import { settingsPatchSchema } from '../../settings/settings.js';
 import type { AppServices } from '../app.js';
 import { formNumber, given } from '../form-values.js';
 import { requireAdmin } from '../middleware/auth.js';
+import { issuesText } from '../../i18n/validation-messages.js';
 
 const fieldNames: Record<string, string> = {
   timezone: 'Часовой пояс',
@@ -28,7 +29,7 @@ export function settingsRoutes({ settings, clock }: AppServices): Router {
     res.render('settings', { title: 'Настройки', settings: await settings.get() });
   });
   router.post('/settings', requireAdmin, async (req, res) => {
-    const b = req.body as Record<string, unknown>;
+    const b = (req.body ?? {}) as Record<string, unknown>;
     const from = text(b.windowFrom);
     const to = text(b.windowTo);
     const input = given({
@@ -47,7 +48,7 @@ export function settingsRoutes({ settings, clock }: AppServices): Router {
     });
     const parsed = settingsPatchSchema.safeParse(input);
     const current = await settings.get();
-    const errors = parsed.success ? [] : parsed.error.issues.map((i) => `${fieldNames[String(i.path[0])] ?? i.path.join('.')}: ${i.message.includes(' ') ? i.message : 'недопустимое значение'}`);
+    const errors = parsed.success ? [] : issuesText(parsed.error, fieldNames);
     const pauseMin = parsed.data?.sendPauseSeconds ?? current.sendPauseSeconds;
     const pauseMax = parsed.data?.sendPauseMaxSeconds ?? current.sendPauseMaxSeconds;
     if (parsed.success && pauseMax < pauseMin) errors.push('Пауза «до» не может быть меньше паузы «от».');
