@@ -254,9 +254,11 @@ export function describeForecast(finishAt: Date | null, now: Date, tz: string, p
   if (!finishAt) return forecastWords.never(problem ?? 'no-sims');
   const ms = finishAt.getTime() - now.getTime();
   if (ms <= 0) return forecastWords.done;
-  const p = localParts(finishAt, tz);
+  // Shown to the minute, rounded up: "до 13:00" must not be said of 13:00:06.
+  const shown = new Date(Math.ceil(finishAt.getTime() / 60_000) * 60_000);
+  const p = localParts(shown, tz);
   const todayYear = localParts(now, tz).year;
-  const daysAhead = localDaysBetween(now, finishAt, tz);
+  const daysAhead = localDaysBetween(now, shown, tz);
   const minutes = Math.round(ms / 60_000);
   if (minutes < 1) return forecastWords.lessThanMinute(p, daysAhead, todayYear);
   if (minutes < 60) return forecastWords.minutes(minutes, p, daysAhead, todayYear);

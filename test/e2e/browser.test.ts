@@ -112,3 +112,39 @@ test('log in, upload an .xlsx, write a template, preview, «Старт», watch 
   await page.goto(`${base}/settings`);
   await shot(page, '8-settings');
 });
+
+test('the admin changes a SIM’s limits on the modems page; a campaign shows its forecast and why it waits', async () => {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const base = h.service.url;
+  await page.goto(`${base}/modems`);
+  const row = page.locator('tr[data-imsi="250990000000002"]');
+  await row.getByLabel('Лимит в сутки').fill('7');
+  await row.getByLabel('Пауза от').fill('30');
+  await row.getByLabel('Пауза до').fill('10');
+  await row.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByText('Наибольшая пауза не может быть меньше наименьшей.').waitFor();
+  await row.getByLabel('Лимит в сутки').fill('7');
+  await row.getByLabel('Пауза до').fill('60');
+  await row.getByLabel('Пауза от').fill('30');
+  await row.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByText('SIM-карта 250990000000002: сохранено.').waitFor();
+  assert.equal(await row.getByLabel('Лимит в сутки').inputValue(), '7');
+  assert.equal(await row.getByLabel('Пауза до').inputValue(), '60');
+
+  // A window that is closed right now: the draft campaign says when it would start.
+  const now = new Date();
+  const hh = (h: number) => String(h).padStart(2, '0');
+  const moscowHour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', hourCycle: 'h23' }).format(now));
+  await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ window: { from: `${hh((moscowHour + 2) % 24)}:00`, to: `${hh((moscowHour + 3) % 24)}:00` } }) });
+  await page.goto(`${base}/campaigns/new`);
+  await page.getByLabel('Название рассылки').fill('Вечерняя');
+  await page.locator('#template').fill('{{Имя}}, ждём вас');
+  await page.getByTestId('create-button').click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  assert.match((await page.getByTestId('forecast').textContent()) ?? '', /окончание|сегодня|завтра/, 'the draft shows when it would finish');
+  await page.getByTestId('start-button').click();
+  await page.locator('#waiting-text', { hasText: 'Ждёт начала окна отправки' }).waitFor({ timeout: 10_000 });
+  assert.match((await page.getByTestId('forecast').textContent()) ?? '', /окончание|сегодня|завтра/);
+  await shot(page, '9-campaign-waiting');
+  await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ window: { from: '00:00', to: '00:00' } }) });
+});
