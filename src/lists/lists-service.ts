@@ -1,8 +1,7 @@
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
-import { buildImport, detectPhoneColumn } from './import.js';
-import { readSheet, SheetError } from './sheet.js';
+import { prepareImportInWorker } from './prepare-import-in-worker.js';
 import type { ListRecord, ListsRepo } from './lists-repo.js';
 
 export interface ImportRequest {
@@ -21,32 +20,25 @@ export class ListsService {
   ) {}
 
   /**
-   * Reads an uploaded file, normalises its numbers and stores the list in one transaction.
-   * Bad files are AppErrors with a Russian message; nothing is stored for them.
+   * Reads an uploaded file (in a worker thread), normalises its numbers and stores the list in one
+   * transaction. Bad files are AppErrors with a Russian message; nothing is stored for them.
    */
   async importFile(request: ImportRequest): Promise<ListRecord> {
-    let sheet;
-    try {
-      sheet = readSheet(request.data, request.fileName);
-    } catch (error) {
-      if (error instanceof SheetError) throw new AppError('BAD_FILE', error.message);
-      throw error;
+    const prepared = await prepareImportInWorker(request.data, request.fileName, request.phoneColumn);
+    if (prepared.kind === 'bad-file') throw new AppError('BAD_FILE', prepared.message);
+    if (prepared.kind === 'no-phone-column') {
+      throw new AppError('VALIDATION', ru.listsService.noPhoneColumn(prepared.columns), { columns: prepared.columns });
     }
-    const wanted = request.phoneColumn?.trim();
-    const phoneColumn = wanted ? wanted : detectPhoneColumn(sheet);
-    if (!phoneColumn) {
-      throw new AppError('VALIDATION', ru.listsService.noPhoneColumn(sheet.columns), { columns: sheet.columns });
+    if (prepared.kind === 'unknown-phone-column') {
+      throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(prepared.column, prepared.columns), { columns: prepared.columns });
     }
-    if (!sheet.columns.includes(phoneColumn)) {
-      throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(phoneColumn, sheet.columns), { columns: sheet.columns });
-    }
-    const result = buildImport(sheet, phoneColumn);
+    const { columns, phoneColumn, result } = prepared;
     const name = request.name?.trim() || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName;
     const id = await this.repo.create(
       {
         name: name.slice(0, 200),
         fileName: request.fileName.slice(0, 255),
-        columns: sheet.columns,
+        columns,
         phoneColumn,
         duplicates: result.duplicates,
         rejected: result.rejected,

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { prepareImportInWorker } from '../../src/lists/prepare-import-in-worker.js';
+import { xlsxBuffer } from '../helpers/harness.js';
+
+test('a list is read in a worker thread: phones normalised, the rejected rows named', async () => {
+  const data = xlsxBuffer([
+    ['Имя', 'Телефон'],
+    ['Анна', '8 (912) 345-67-89'],
+    ['Мусор', 'не номер'],
+  ]);
+  const r = await prepareImportInWorker(data, 'клиенты.xlsx', undefined);
+  assert.equal(r.kind, 'ok');
+  if (r.kind !== 'ok') return;
+  assert.equal(r.phoneColumn, 'Телефон');
+  assert.deepEqual(r.result.contacts.map((c) => c.phone), ['+79123456789']);
+  assert.deepEqual(r.result.rejected.map((x) => x.row), [3]);
+});
+
+test('a file that needs more memory than the parser may use is refused; the service survives', async () => {
+  const rows = [['Телефон', 'Имя'], ...Array.from({ length: 60_000 }, (_, i) => [`8916${String(i).padStart(7, '0')}`, `Клиент ${i}`])];
+  const r = await prepareImportInWorker(xlsxBuffer(rows), 'большой.xlsx', undefined, { maxHeapMb: 24, timeoutMs: 60_000 });
+  assert.equal(r.kind, 'bad-file');
+  assert.equal(r.kind === 'bad-file' && r.code, 'too-large');
+});
