@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import { openEmbedded, openPostgres, type Database } from './db/knex.js';
 import { migrateLatest } from './db/migrations.js';
 import { DispatchRepo } from './dispatcher/dispatch-repo.js';
-import { Dispatcher } from './dispatcher/dispatcher.js';
+import { Dispatcher, Payloads } from './dispatcher/dispatcher.js';
 import { ListsRepo } from './lists/lists-repo.js';
 import { ListsService } from './lists/lists-service.js';
 import type { Logger } from './logger.js';
@@ -91,7 +91,9 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     knownSims: () => sims.imsis(),
     gatewayProblem: (text) => gateway.textProblem(text),
   });
+  const payloadTag = await settings.secret('payload-tag', () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 8));
   const dispatcher = new Dispatcher({
+    payloads: new Payloads(payloadTag),
     repo: new DispatchRepo(db.knex, config.instanceId),
     sims,
     gateway,

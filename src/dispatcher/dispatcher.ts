@@ -10,11 +10,26 @@ import type { SimsRepo } from '../sims/sims-repo.js';
 import type { DispatchRepo } from './dispatch-repo.js';
 import { afterReport, afterSubmit, type MessageState, type Transition } from './message-state.js';
 
-/** Our message ids travel to chan_dongle as Payload `simcast-<id>` and come back in DongleReport. */
-export const payloadOf = (id: number) => `simcast-${id}`;
-export function messageIdOf(payload: string): number | null {
-  const m = /^simcast-(\d{1,15})$/.exec(payload);
-  return m ? Number(m[1]) : null;
+/**
+ * Our message ids travel to chan_dongle as Payload `simcast-<database tag>-<id>` and come back in
+ * DongleReport. chan_dongle keeps payloads in its own sqlite for days (Type 2 expiry reports), so
+ * the tag, random per database, keeps a reinstalled simcast from taking an old report for a new
+ * message with the same id.
+ */
+export class Payloads {
+  private readonly pattern: RegExp;
+  constructor(private readonly tag: string) {
+    if (!/^[a-z0-9]{1,16}$/.test(tag)) throw new Error('payload tag: 1–16 lowercase letters or digits');
+    this.pattern = new RegExp(`^simcast-${tag}-(\\d{1,15})$`);
+  }
+  of(id: number): string {
+    return `simcast-${this.tag}-${id}`;
+  }
+  /** Our message id, or null for a payload that is not ours (another database, the CLI's UNKNOWN). */
+  idOf(payload: string): number | null {
+    const m = this.pattern.exec(payload);
+    return m ? Number(m[1]) : null;
+  }
 }
 
 export interface DispatcherEvents {
@@ -38,6 +53,8 @@ export interface DispatcherDeps {
   clock: Clock;
   log: Logger;
   settings: () => Promise<Settings>;
+  /** Payload format; default tag "0" (tests). The service passes the database's own tag. */
+  payloads?: Payloads;
   /** Randomness for the pauses (a dependency, so tests can fix it). */
   random?: () => number;
   /** How often to re-read the modem list from chan_dongle even without status events. */
@@ -86,10 +103,12 @@ export class Dispatcher {
   private ticking: Promise<TickResult> | null = null;
   private readonly log: Logger;
   private readonly random: () => number;
+  private readonly payloads: Payloads;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.log = deps.log.child({ component: 'dispatcher' });
     this.random = deps.random ?? Math.random;
+    this.payloads = deps.payloads ?? new Payloads('0');
   }
 
   /** Turns this instance's interrupted sends into `unknown` and starts listening to the gateway. */
@@ -251,7 +270,7 @@ export class Dispatcher {
   }
 
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
-    const result = await this.deps.gateway.submit({ messageId: payloadOf(id), device, to, text, deliveryReport: settings.deliveryReports });
+    const result = await this.deps.gateway.submit({ messageId: this.payloads.of(id), device, to, text, deliveryReport: settings.deliveryReports });
     const t = afterSubmit(result, attempts, this.deps.clock.now());
     this.log.info({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) return; // queued: the report settles it
@@ -359,7 +378,7 @@ export class Dispatcher {
         return;
       }
       if (event.type !== 'report') return;
-      const id = messageIdOf(event.messageId);
+      const id = this.payloads.idOf(event.messageId);
       if (id === null) return; // someone else's SMS (CLI sends use payload UNKNOWN)
       const current = await this.deps.repo.stateOf(id);
       if (!current) return;

@@ -56,3 +56,14 @@ test('overdue exactly at the timeout', () => {
   assert.equal(isOverdue(new Date(now.getTime() - 89_999), now, 90), false);
   assert.equal(isOverdue(new Date(now.getTime() - 90_000), now, 90), true);
 });
+
+test('payloads carry the database tag; a foreign or malformed payload is not ours', async () => {
+  const { Payloads } = await import('../../src/dispatcher/dispatcher.js');
+  const p = new Payloads('k3x9');
+  assert.equal(p.of(42), 'simcast-k3x9-42');
+  assert.equal(p.idOf('simcast-k3x9-42'), 42);
+  assert.equal(p.idOf('simcast-other-42'), null, 'another database (a reinstall) on the same Asterisk');
+  assert.equal(p.idOf('UNKNOWN'), null, 'the CLI');
+  assert.equal(p.idOf('simcast-k3x9-42x'), null);
+  assert.throws(() => new Payloads('Bad Tag'));
+});
