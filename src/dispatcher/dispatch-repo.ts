@@ -224,11 +224,6 @@ export class DispatchRepo {
       });
   }
 
-  async consecutiveFailures(imsi: string): Promise<number> {
-    const row = await this.knex('sims').where({ imsi }).first('consecutive_failures');
-    return Number(row?.consecutive_failures ?? 0);
-  }
-
   /** The earliest future `not_before` among waiting messages (a retry's backoff), for the loop's sleep. */
   async nextRetryAt(now: Date): Promise<Date | null> {
     const row = await this.knex('messages').where({ state: 'waiting' }).andWhere('not_before', '>', now).min('not_before as at').first();

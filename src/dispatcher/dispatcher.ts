@@ -170,11 +170,6 @@ export class Dispatcher {
     else this.wakePending = true;
   }
 
-  /** Modems as last seen. */
-  knownModems(): ModemInfo[] {
-    return this.modems;
-  }
-
   private async sleep(ms: number, signal: AbortSignal): Promise<void> {
     if (this.wakePending) {
       // A modem freed up or a campaign started during the tick: look again at once.

@@ -83,8 +83,3 @@ export function afterReport(current: MessageState, report: ReportOutcome): Trans
 function reportError(report: ReportOutcome, text: string): string {
   return report.detail ? `${text} (${report.detail})` : text;
 }
-
-/** `sending` for longer than the timeout: chan_dongle may have lost it silently (modem hang). */
-export function isOverdue(claimedAt: Date, now: Date, timeoutSeconds: number): boolean {
-  return now.getTime() - claimedAt.getTime() >= timeoutSeconds * 1000;
-}

@@ -16,7 +16,6 @@ export interface SendingWindow {
 }
 
 /** The default window of the product brief. */
-export const defaultSendingWindow: SendingWindow = Object.freeze({ from: '09:00', to: '21:00' });
 
 const timePattern = /^(\d{1,2}):(\d{2})$/;
 

@@ -19,7 +19,7 @@ import type { Knex } from 'knex';
 import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
 import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
 import { loadConfig } from '../../src/config.js';
-import type { MessageState } from '../../src/dispatcher/message-state.js';
+import { finalStates, type MessageState } from '../../src/dispatcher/message-state.js';
 import { ListsRepo } from '../../src/lists/lists-repo.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
@@ -48,7 +48,6 @@ async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs: 
   }
 }
 
-const finalStates = new Set<MessageState>(['sent', 'delivered', 'failed', 'skipped', 'unknown']);
 const RECOVERY_ERROR = /Служба перезапускалась во время отправки/;
 
 /** Settings for all three tests: no pauses, window open all day, limits out of the way, shortest timeout. */
