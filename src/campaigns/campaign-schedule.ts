@@ -24,6 +24,13 @@ export interface CampaignSchedule {
  * counted.
  */
 export class CampaignScheduler {
+  /**
+   * The outlook reads every waiting message and every SIM: the live page polls it every couple
+   * of seconds per viewer, so one computation serves them all for a few seconds.
+   */
+  private readonly cache = new Map<number, { at: number; status: string; schedule: CampaignSchedule }>();
+  private readonly cacheMs = 5000;
+
   constructor(
     private readonly knex: Knex,
     private readonly sims: SimsRepo,
@@ -33,6 +40,17 @@ export class CampaignScheduler {
   ) {}
 
   async schedule(campaign: CampaignRecord): Promise<CampaignSchedule> {
+    const at = this.clock.now().getTime();
+    const hit = this.cache.get(campaign.id);
+    // A status change (start, pause, finish) must show at once.
+    if (hit && hit.status === campaign.status && at - hit.at < this.cacheMs) return hit.schedule;
+    const schedule = await this.compute(campaign);
+    if (this.cache.size > 100) this.cache.clear();
+    this.cache.set(campaign.id, { at, status: campaign.status, schedule });
+    return schedule;
+  }
+
+  private async compute(campaign: CampaignRecord): Promise<CampaignSchedule> {
     const now = this.clock.now();
     const settings = await this.settings.get();
     const modems = await this.modems();

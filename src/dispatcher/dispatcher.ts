@@ -296,7 +296,8 @@ export class Dispatcher {
     }
     if (imsi && applied) {
       const sim = await this.deps.sims.get(imsi, now, settings.timezone);
-      const pause = sim ? drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, this.random) : drawPauseMs(defaultPauseRange(settings).min, defaultPauseRange(settings).max, this.random);
+      const range = sim ? { min: sim.minPauseSeconds, max: sim.maxPauseSeconds } : defaultPauseRange(settings);
+      const pause = drawPauseMs(range.min, range.max, this.random);
       const nextSendAt = new Date(now.getTime() + pause);
       if (blame === 'sim' && t.state !== 'sent' && t.state !== 'delivered') {
         const failures = (sim?.consecutiveFailures ?? 0) + 1;

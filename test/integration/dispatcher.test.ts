@@ -79,6 +79,13 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     return campaign.id;
   }
 
+  /** dongle0 hangs (no report ever), dongle1 is gone; a running campaign to these numbers. */
+  async function hungModemCampaign(phones: string[]): Promise<number> {
+    simulator.setMode('dongle0', 'hang');
+    simulator.setMode('dongle1', 'disconnected');
+    return runningCampaign(phones);
+  }
+
   async function states(campaignId: number): Promise<Record<string, MessageState>> {
     const rows = await testDb.db.knex('messages').where({ campaign_id: campaignId }).select('phone', 'state');
     return Object.fromEntries(rows.map((r: { phone: string; state: MessageState }) => [r.phone, r.state]));
@@ -96,9 +103,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
 
   test('a restart turns this instance’s in-flight message into unknown; it is never re-sent', async () => {
     const g1 = await gateway();
-    simulator.setMode('dongle0', 'hang');
-    simulator.setMode('dongle1', 'disconnected');
-    const campaignId = await runningCampaign(['+79120000001', '+79120000002']);
+    const campaignId = await hungModemCampaign(['+79120000001', '+79120000002']);
     const crashed = dispatcher(g1);
     await crashed.recover();
     await crashed.tick();
@@ -129,9 +134,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
 
   test('no report within the timeout → unknown, and the modem takes the next message', async () => {
     const g = await gateway();
-    simulator.setMode('dongle0', 'hang');
-    simulator.setMode('dongle1', 'disconnected');
-    const campaignId = await runningCampaign(['+79120000011', '+79120000012']);
+    const campaignId = await hungModemCampaign(['+79120000011', '+79120000012']);
     const d = dispatcher(g);
     await d.recover();
     await d.tick();
