@@ -38,7 +38,7 @@ const SEVERAL = /\d[\d\s\u00a0()-]{8,}\d\s*[,;/|\n]+\s*\+?\d[\d\s\u00a0()-]{8,}\
  * and scientific text when it still carries every digit (`8.9123456789E10`). Only mobile numbers
  * pass: the library's MOBILE, or FIXED_LINE_OR_MOBILE where its metadata cannot tell (none for RU
  * today, but that is the library's call, not ours). Uses `libphonenumber-js/max` because the
- * default metadata has no number types (stack notes §9), and checks `isValid()` and country RU
+ * default metadata has no number types (getType() is undefined), and checks `isValid()` and country RU
  * because invalid input still yields an E.164 string and +7 7xx is Kazakhstan.
  */
 export function normalisePhone(raw: unknown): PhoneResult {

@@ -64,7 +64,7 @@ export type GatewayEvent =
   | { type: 'disconnected'; reason: string };
 
 /**
- * Which chan_dongle is installed (shared/docs/ami-chan-dongle.md §2.1):
+ * Which chan_dongle is installed (docs/ami-protocol.md §2.1):
  * - `current` (wdoekes master since 2020): Payload + DongleReport, Message C-unescaped, concatenated SMS;
  * - `classic` (bg111 1.1.x, wdoekes before 2020): ack `ID:` + DongleSMSStatus, Message sent verbatim
  *   (no line breaks possible), ONE part only (70 UCS-2 / 140 GSM-7 characters); see

@@ -1,6 +1,6 @@
 /**
  * A chan_dongle-over-AMI simulator: a REAL TCP server (node:net) that speaks AMI as strictly as
- * Asterisk 18 + wdoekes chan_dongle does in shared/fixtures/ami/*.txt.
+ * Asterisk 18 + wdoekes chan_dongle does in test/fixtures/ami/*.txt (docs/ami-protocol.md).
  *
  * It deliberately does NOT reuse src/modems/ami/frame.ts or ami-values.ts: it has its own line
  * reader, header lookup and C unescaping, so a bug in the client-side code can't be mirrored here
@@ -18,7 +18,7 @@
  * {@link AmiSimulator.expireNow}, the records {@link AmiSimulator.sent} and
  * {@link AmiSimulator.received}, and {@link AmiSimulator.close}.
  *
- * Two chan_dongle generations (option `generation`, doc §2.1):
+ * Two chan_dongle generations (option `generation`, docs/ami-protocol.md §2.1):
  * - `current` (default; wdoekes master): Payload, Message C-unescaped, concatenation, DongleReport
  *   (Type 0 sent/refused; with `Report: yes` no Type 0 on success but Type 1 once every part's
  *   status report is in — `Success: 0` if a part has TP-Status bit 0x40 — or Type 2 when the
@@ -31,6 +31,7 @@
  *   errors carry bg111's texts and an `ID: (nil)` line, and DongleDeviceEntry has `SMSPDU:`.
  */
 import net from 'node:net';
+import { countSegments } from '../templates/segments.js';
 
 /**
  * What a simulated modem does with the next SMS:
@@ -92,7 +93,7 @@ export interface AmiSimulatorOptions {
   msPerValidityMinute?: number;
 }
 
-/** chan_dongle generation the simulator plays (doc §2.1). */
+/** chan_dongle generation the simulator plays (docs/ami-protocol.md §2.1). */
 export type SimGeneration = 'current' | 'classic';
 
 /** What became of an SMS the modem worked on. */
@@ -514,7 +515,7 @@ export class AmiSimulator {
       return fail('Cannot parse UTF-8');
     }
     const text = unescapeC(decoded);
-    const parts = countSmsParts(text).parts;
+    const parts = countSegments(text).parts;
     if (parts > 255) return fail('Input too large');
     const job: Job = {
       number, text, payload: m.get('Payload'), parts, report: isAstTrue(m.get('Report')),
@@ -542,9 +543,9 @@ export class AmiSimulator {
     const modem = this.modems.get(device);
     if (!modem) return answer(false, 'no such device', '(nil)');
     if (!modem.connected) return answer(false, 'Device not connected / initialized / registered', '(nil)');
-    const count = countSmsParts(message);
-    // One PDU only (pdu_build → -E2BIG): 160 septets GSM-7, 70 units UCS-2.
-    if (count.parts > 1) return answer(false, 'Error adding SMS commands to queue', '(nil)');
+    const count = countSegments(message);
+    // One PDU only (classic pdu_build → -E2BIG beyond 160 septets GSM-7 / 70 units UCS-2).
+    if (count.length > (count.encoding === 'gsm7' ? 160 : 70)) return answer(false, 'Error adding SMS commands to queue', '(nil)');
     const taskId = this.allocTaskId();
     modem.queue.push({
       number, text: message, payload: '', parts: 1, report: isAstTrue(m.get('Report')),
@@ -819,29 +820,4 @@ export function unescapeC(text: string): string {
     }
   }
   return out;
-}
-
-// GSM 03.38 default alphabet (without ESC) and extension table (each extension char costs 2).
-const GSM7_BASIC = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-);
-const GSM7_EXTENSION = new Set('\f^{}\\[~]|€');
-
-/**
- * Parts chan_dongle sends for `text` (pdu.c): GSM-7 if every char is in the GSM alphabet
- * (160 septets single, 153 per part), otherwise the WHOLE text is UCS-2 (70 / 67 UTF-16 units).
- * Independent of the product's own segment counter on purpose.
- */
-export function countSmsParts(text: string): { encoding: 'gsm7' | 'ucs2'; units: number; parts: number } {
-  let septets = 0;
-  let isGsm = true;
-  for (const ch of text) {
-    if (GSM7_BASIC.has(ch)) septets += 1;
-    else if (GSM7_EXTENSION.has(ch)) septets += 2;
-    else { isGsm = false; break; }
-  }
-  if (isGsm) return { encoding: 'gsm7', units: septets, parts: septets <= 160 ? 1 : Math.ceil(septets / 153) };
-  const units = text.length;
-  return { encoding: 'ucs2', units, parts: units <= 70 ? 1 : Math.ceil(units / 67) };
 }

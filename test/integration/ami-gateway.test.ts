@@ -4,10 +4,8 @@
  * Every test uses short timeouts and closes its sockets; no fixed sleeps where an event can be awaited.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import createManager from 'asterisk-manager';
 import { pino, type Logger } from 'pino';
 import { normaliseLibraryMessage } from '../../src/modems/ami/connection.js';
@@ -15,6 +13,7 @@ import type { DongleGatewayOptions } from '../../src/modems/ami/dongle-gateway.j
 import { parseAmiMessages, type AmiMessage } from '../../src/modems/ami/frame.js';
 import type { GatewayEvent } from '../../src/modems/sms-gateway.js';
 import { AmiSimulator, type AmiSimulatorOptions } from '../../src/simulator/ami-simulator.js';
+import { serverChunks } from '../helpers/ami-transcripts.js';
 import { harness as amiHarness, MODEMS, type AmiHarness } from '../helpers/ami-harness.js';
 
 const TEST_TIMEOUT = { timeout: 8000 };
@@ -340,28 +339,10 @@ describe('the simulator is as strict as Asterisk (raw TCP)', () => {
 
 // ------------------------------------------------------------------ asterisk-manager's parser, normalised
 
-/** Python bytes literal → Buffer (transcript format; see test/unit/ami-frame.test.ts). */
-function pyBytes(literal: string): Buffer {
-  const body = literal.slice(2, -1);
-  const out: number[] = [];
-  const simple: Record<string, number> = { n: 10, r: 13, t: 9, '\\': 92, "'": 39, '"': 34 };
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] !== '\\') { out.push(body.charCodeAt(i)); continue; }
-    const e = body[++i] as string;
-    if (e === 'x') { out.push(Number.parseInt(body.slice(i + 1, i + 3), 16)); i += 2; } else out.push(simple[e] ?? Number.NaN);
-  }
-  return Buffer.from(out);
-}
-
-const fixturesDir = process.env.SIMCAST_FIXTURES
-  ? pathToFileURL(`${process.env.SIMCAST_FIXTURES.replace(/\/$/, '')}/`)
-  : new URL('../../../shared/fixtures/ami/', import.meta.url);
-
 describe('asterisk-manager + normaliseLibraryMessage == frame.ts on the recorded traffic', () => {
   for (const file of ['chan-dongle-send.txt', 'chan-dongle-incoming.txt', 'chan-dongle-slow.txt']) {
     it(file, TEST_TIMEOUT, async (t) => {
-      const chunks = readFileSync(new URL(file, fixturesDir), 'utf8').split('\n')
-        .map((l) => /^\[\s*[\d.]+\] <<< (b.*)$/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map(pyBytes);
+      const chunks = serverChunks(file);
       const expected = parseAmiMessages(Buffer.concat(chunks)).map((m) => ({ ...m }));
       const server = net.createServer((s) => { for (const c of chunks) s.write(c); s.end(); });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

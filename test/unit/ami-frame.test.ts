@@ -1,43 +1,20 @@
 /**
  * frame.ts + dongle-events.ts against the RECORDED Asterisk 18 + chan_dongle transcripts
- * (shared/fixtures/ami/*.txt), fed with the recorded TCP segmentation, then split at every byte.
+ * (test/fixtures/ami/*.txt), fed with the recorded TCP segmentation, then split at every byte.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { decodePyBytes, readTranscriptText, transcriptFiles } from '../helpers/ami-transcripts.js';
 import { AmiFrameParser, parseAmiMessages, type AmiMessage } from '../../src/modems/ami/frame.js';
 import {
   detectGeneration, eventName, isRetryableSendError, toGatewayEvent, toModemInfo, toSubmitResult,
 } from '../../src/modems/ami/dongle-events.js';
 
-const fixturesDir = process.env.SIMCAST_FIXTURES
-  ? pathToFileURL(process.env.SIMCAST_FIXTURES.endsWith('/') ? process.env.SIMCAST_FIXTURES : `${process.env.SIMCAST_FIXTURES}/`)
-  : new URL('../../../shared/fixtures/ami/', import.meta.url);
-
-/** Decodes a Python bytes literal (b'...' / b"...") as the transcripts write them. */
-function decodePyBytes(literal: string): Buffer {
-  const m = /^b(['"])(.*)\1$/s.exec(literal);
-  if (!m) throw new Error(`not a bytes literal: ${literal.slice(0, 40)}`);
-  const body = m[2] as string;
-  const out: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i] as string;
-    if (ch !== '\\') { out.push(ch.charCodeAt(0)); continue; }
-    const next = body[++i] as string;
-    const simple: Record<string, number> = { n: 10, r: 13, t: 9, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11, '0': 0 };
-    if (next === 'x') { out.push(Number.parseInt(body.slice(i + 1, i + 3), 16)); i += 2; }
-    else if (next in simple) out.push(simple[next] as number);
-    else throw new Error(`unknown escape \\${next}`);
-  }
-  return Buffer.from(out);
-}
-
 interface Connection { chunks: Buffer[]; sent: Buffer[] }
 
 /** Splits a transcript into connections, each with its server→client chunks as recorded. */
 function readTranscript(name: string): Connection[] {
-  const text = readFileSync(new URL(name, fixturesDir), 'utf8');
+  const text = readTranscriptText(name);
   const connections: Connection[] = [];
   for (const line of text.split('\n')) {
     const m = /^\[\s*[\d.]+\] (\S+) ?(.*)$/.exec(line);
@@ -70,7 +47,7 @@ const responses = (msgs: AmiMessage[]) => msgs.filter((m) => m.response !== unde
 const plain = (m: AmiMessage | undefined) => ({ ...m });
 
 describe('transcripts: every file parses cleanly', () => {
-  const files = readdirSync(fileURLToPath(fixturesDir)).filter((f) => f.endsWith('.txt')).sort();
+  const files = transcriptFiles();
   it('finds all seven transcripts', () => {
     assert.deepEqual(files, [
       'chan-dongle-basic.txt', 'chan-dongle-burst.txt', 'chan-dongle-disconnected.txt', 'chan-dongle-hang.txt',

@@ -1,6 +1,6 @@
 /**
  * Classic chan_dongle (bg111 1.1.x; wdoekes before 2020) support: text rules and the
- * `DongleSendSMS` ack `ID:` ↔ `DongleSMSStatus` correlation (doc §2.1).
+ * `DongleSendSMS` ack `ID:` ↔ `DongleSMSStatus` correlation (docs/ami-protocol.md §2.1).
  *
  * Classic builds have no Payload and no DongleReport. The ack to DongleSendSMS is
  *   Response: Success / Message: [dev] SMS queued for send / ID: 0x55d1c0a8e0c0

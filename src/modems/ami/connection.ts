@@ -1,6 +1,6 @@
 /**
  * One logical AMI connection on top of `asterisk-manager@0.2.0`, with the library's traps handled
- * (shared/docs/ami-chan-dongle.md §3):
+ * (docs/ami-protocol.md §3):
  * - its built-in no-op `error` listener swallows errors → we add our own and log;
  * - a failed login is invisible and held actions wait forever → we call connect()/login()
  *   ourselves, with a timeout, and report `login-failed`;

@@ -8,7 +8,7 @@
 import type { AmiMessage } from './frame.js';
 import type { GatewayEvent, GatewayGeneration, ModemInfo, SubmitResult } from '../sms-gateway.js';
 
-/** Which chan_dongle is installed (doc §2.1). Only `current` has Payload + DongleReport. */
+/** Which chan_dongle is installed (docs/ami-protocol.md §2.1). Only `current` has Payload + DongleReport. */
 export type DongleGeneration = GatewayGeneration;
 
 /** Lower-case event name of a message, or null for responses. */
@@ -54,7 +54,7 @@ function toReport(msg: AmiMessage): GatewayEvent | null {
   return {
     type: 'report',
     messageId,
-    // For Type 2 this is whichever modem purged the row, not necessarily the sender (§2.5).
+    // For Type 2 this is whichever modem purged the row, not necessarily the sender (docs/ami-protocol.md §2.5).
     device,
     success,
     reportType: type,
@@ -131,7 +131,7 @@ export function decodeBase64Utf8(b64: string): string | null {
 }
 
 /**
- * chan_dongle `State` values in which the device can't send (doc §2.4, "Sendable device").
+ * chan_dongle `State` values in which the device can't send (docs/ami-protocol.md §2.4, "Sendable device").
  */
 const DEAD_STATES = new Set(['stopped', 'not connected', 'not initialized', 'gsm not registered']);
 

@@ -1,5 +1,5 @@
 /**
- * {@link SmsGateway} over Asterisk + chan_dongle, via AMI — both generations (doc §2.1):
+ * {@link SmsGateway} over Asterisk + chan_dongle, via AMI — both generations (docs/ami-protocol.md §2.1):
  * - current (wdoekes master): Payload = our messageId, outcomes as DongleReport;
  * - classic (bg111 1.1.x, wdoekes before 2020): no Payload; the ack's `ID:` (a queue-task
  *   pointer, reused once the task is done) is mapped to our messageId and DongleSMSStatus is
@@ -29,7 +29,7 @@ import { detectGeneration, eventName, toGatewayEvent, toModemInfo, toSubmitResul
 export interface DongleGatewayOptions extends AmiConnectionOptions {
   /**
    * Ask for delivery reports (`Report: yes`). Default false: with `yes`, chan_dongle sends NO
-   * "sent" event at all, only the Type 1 delivery report (or Type 2 on expiry), doc §2.5.
+   * "sent" event at all, only the Type 1 delivery report (or Type 2 on expiry), docs/ami-protocol.md §2.5.
    */
   deliveryReports?: boolean;
   /** `Validity` in minutes (chan_dongle default 4320 = 3 days; also its local expiry timer). */

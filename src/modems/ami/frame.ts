@@ -1,7 +1,7 @@
 /**
  * Incremental AMI stream parser (pure: bytes in, messages out).
  *
- * Wire facts it honours (Asterisk main/manager.c, recorded transcripts in shared/fixtures/ami):
+ * Wire facts it honours (Asterisk main/manager.c, recorded transcripts in test/fixtures/ami; docs/ami-protocol.md §1):
  * - TCP delivers arbitrary chunks: a frame may span reads, a read may hold many frames, and a
  *   UTF-8 character may be split between reads — so we buffer BYTES and decode whole lines.
  * - A line ends with CRLF or a bare LF; a lone CR stays in the value.
