@@ -86,6 +86,34 @@ export const ru = {
     unknownSims: (imsis: readonly string[]) => `Неизвестные SIM-карты: ${imsis.join(', ')}. Посмотрите IMSI на странице «Модемы».`,
     changedMeanwhile: 'Состояние рассылки только что изменилось. Обновите страницу и попробуйте ещё раз.',
   },
+  compliance: {
+    /** Problems with the configured stop phrases (src/compliance/opt-out.ts). */
+    stopPhrases: {
+      empty: 'Список стоп-слов пуст. Добавьте хотя бы одно слово, например СТОП: ответив им, человек отписывается от рекламы.',
+      tooMany: (count: number, max: number) => `Стоп-слов ${count}, а можно не больше ${max}. Оставьте самые нужные.`,
+      noLetters: (phrase: string) =>
+        `В стоп-слове «${phrase}» нет ни одной буквы. Впишите слово, например СТОП, или удалите эту строку.`,
+      tooLong: (phrase: string, max: number) =>
+        `Стоп-фраза «${phrase}» длиннее ${max} символов. Так не отвечают: сократите её до одного-двух слов.`,
+      onlyFiller: (phrase: string) =>
+        `«${phrase}» — обычное вежливое слово: с ним в стоп-листе любой ответ «${phrase}» отписывал бы человека от рассылки. Уберите его из списка.`,
+    },
+    /** Why a message was skipped for a recipient (src/compliance/consent.ts); stored on the message. */
+    exclusion: {
+      'stop-list': 'номер в стоп-листе',
+      'no-consent': 'нет согласия на рекламу',
+    },
+    /** A consent column cell that could not be read (src/compliance/consent.ts). */
+    consentCell: {
+      unknown: (value: string) =>
+        `Не понятно, есть ли согласие на рекламу: «${value}». Напишите «да» или дату согласия (например 15.03.2024), а если согласия нет — «нет» или оставьте ячейку пустой.`,
+      badDate: (value: string) => `Такой даты нет: «${value}». Напишите дату согласия как ДД.ММ.ГГГГ, например 15.03.2024.`,
+      tooOld: (value: string) => `Дата согласия «${value}» раньше 2000 года. Проверьте, та ли это колонка и верен ли год.`,
+      future: (value: string) => `Дата согласия «${value}» ещё не наступила. Проверьте год.`,
+    },
+    /** What info-level logs show instead of a message text (src/compliance/redact.ts). */
+    maskedText: (characters: number) => `[${characters} симв.]`,
+  },
   common: {
   },
 } as const;
