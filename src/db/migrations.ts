@@ -10,6 +10,8 @@ import * as messagesSimsAndNotifications from '../../migrations/20261126000800_m
 import * as campaignWindowAndSims from '../../migrations/20261126000900_campaign-window-and-sims.js';
 import * as indexActiveMessages from '../../migrations/20261126001000_index-active-messages.js';
 import * as indexRetriesAndNotifications from '../../migrations/20261126001100_index-retries-and-notifications.js';
+import * as createAuditLog from '../../migrations/20261201000100_create-audit-log.js';
+import * as usersStateAndTokenRoles from '../../migrations/20261201000200_users-state-and-token-roles.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +35,8 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261126000900_campaign-window-and-sims', campaignWindowAndSims],
   ['20261126001000_index-active-messages', indexActiveMessages],
   ['20261126001100_index-retries-and-notifications', indexRetriesAndNotifications],
+  ['20261201000100_create-audit-log', createAuditLog],
+  ['20261201000200_users-state-and-token-roles', usersStateAndTokenRoles],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
