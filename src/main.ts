@@ -41,8 +41,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') {
     return withDb(config, async (knex) => {
       const applied = await migrateLatest(knex);
-      console.log(applied.length ? `Применены миграции: ${applied.join(', ')}` : 'База данных уже в актуальном состоянии.');
-    });
+      console.log(applied.length ? `Применены миграции (${applied.length}):\n  ${applied.join('\n  ')}` : 'База данных уже в актуальном состоянии.');
+    }, { migrateFirst: false });
   }
   if (command === 'user' && sub === 'add') {
     const login = values.login?.trim();
@@ -83,10 +83,15 @@ async function serve(config: Config): Promise<number> {
   return 0;
 }
 
-async function withDb(config: Config, work: (knex: ReturnType<typeof openDatabase>['knex']) => Promise<void>): Promise<number> {
+/** Opens the database, brings it up to date (unless the command is the migration itself), runs `work`. */
+async function withDb(
+  config: Config,
+  work: (knex: ReturnType<typeof openDatabase>['knex']) => Promise<void>,
+  { migrateFirst = true } = {},
+): Promise<number> {
   const db = openDatabase(config);
   try {
-    await migrateLatest(db.knex);
+    if (migrateFirst) await migrateLatest(db.knex);
     await work(db.knex);
     return 0;
   } finally {

@@ -64,6 +64,7 @@ export const ru = {
   listsService: {
     notFound: 'Список не найден. Возможно, его удалили.',
     defaultName: 'Список',
+    nameTooLong: (max: number) => `Название списка слишком длинное: не больше ${max} символов.`,
     noPhoneColumn: (columns: readonly string[]) =>
       `Не удалось понять, в какой колонке телефоны. Выберите колонку с номерами. Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
     unknownPhoneColumn: (column: string, columns: readonly string[]) =>

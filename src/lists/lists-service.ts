@@ -13,6 +13,9 @@ export interface ImportRequest {
   createdBy: string | null;
 }
 
+/** Names are for people to tell lists apart; a page of text is a mistake (or an attack on the pages). */
+export const MAX_LIST_NAME = 200;
+
 export class ListsService {
   constructor(
     private readonly repo: ListsRepo,
@@ -24,6 +27,10 @@ export class ListsService {
    * transaction. Bad files are AppErrors with a Russian message; nothing is stored for them.
    */
   async importFile(request: ImportRequest): Promise<ListRecord> {
+    // Checked before the file is read: a bad name should not cost a parse.
+    if ((request.name?.trim().length ?? 0) > MAX_LIST_NAME) {
+      throw new AppError('VALIDATION', ru.listsService.nameTooLong(MAX_LIST_NAME), { field: 'name' });
+    }
     const prepared = await prepareImportInWorker(request.data, request.fileName, request.phoneColumn);
     if (prepared.kind === 'bad-file') throw new AppError('BAD_FILE', prepared.message);
     if (prepared.kind === 'no-phone-column') {
@@ -36,7 +43,7 @@ export class ListsService {
     const name = request.name?.trim() || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName;
     const id = await this.repo.create(
       {
-        name: name.slice(0, 200),
+        name: name.slice(0, MAX_LIST_NAME),
         fileName: request.fileName.slice(0, 255),
         columns,
         phoneColumn,

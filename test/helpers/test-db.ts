@@ -25,7 +25,7 @@ function urlFor(name: string): string {
  * skip when the server is unreachable: the suite fails, so a green run always means the
  * PostgreSQL suites ran. Each created database is recorded in $SIMCAST_PG_MARKER for .ci/run.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase({ migrate = true } = {}): Promise<TestDatabase> {
   const name = `simcast_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -37,7 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (process.env.SIMCAST_PG_MARKER) appendFileSync(process.env.SIMCAST_PG_MARKER, `${name}\n`);
   const url = urlFor(name);
   const db = openPostgres(url);
-  await migrateLatest(db.knex);
+  if (migrate) await migrateLatest(db.knex);
   return {
     url,
     db,

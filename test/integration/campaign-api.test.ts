@@ -166,4 +166,32 @@ describe('campaign through the API, PostgreSQL and the simulator over TCP', () =
     assert.equal(((await patched.json()) as { sendPauseSeconds: number }).sendPauseSeconds, 2.5);
     await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ sendPauseSeconds: 0 }) });
   });
+
+  test('names have a limit: a 100 000-character list or campaign name is a clear 422, nothing stored', async () => {
+    const before = (await h.service.db.knex('lists').count<{ count: number }[]>('* as count'))[0]!.count;
+    const huge = await uploadList(h, rows, 'Я'.repeat(100_000));
+    assert.equal(huge.status, 422);
+    const body = (await huge.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'VALIDATION');
+    assert.match(body.error.message, /не больше 200 символов/);
+    assert.equal((await h.service.db.knex('lists').count<{ count: number }[]>('* as count'))[0]!.count, before);
+
+    const list = (await (await uploadList(h, rows, 'Я'.repeat(200))).json()) as { id: number; name: string };
+    assert.equal(list.name.length, 200);
+    const campaign = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(100_000), listId: list.id, template, kind: 'service' }) });
+    assert.equal(campaign.status, 422);
+  });
+
+  test('a known API path with a wrong method is 405 with Allow; an unknown path stays 404', async () => {
+    const del = await h.api('/campaigns', { method: 'DELETE' });
+    assert.equal(del.status, 405);
+    assert.equal(del.headers.get('allow'), 'POST');
+    assert.equal(((await del.json()) as { error: { code: string } }).error.code, 'METHOD_NOT_ALLOWED');
+    const put = await h.api('/campaigns/1', { method: 'PUT', body: '{}' });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'GET, HEAD');
+    const settings = await h.api('/settings', { method: 'POST', body: '{}' });
+    assert.equal(settings.headers.get('allow'), 'GET, HEAD, PATCH');
+    assert.equal((await h.api('/nowhere', { method: 'DELETE' })).status, 404);
+  });
 });

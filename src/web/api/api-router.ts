@@ -8,6 +8,7 @@ import type { AppServices } from '../app.js';
 import { requireToken } from '../middleware/auth.js';
 import { rejectNul } from '../middleware/reject-nul.js';
 import { issuesText } from '../../i18n/validation-messages.js';
+import { allowedMethods } from '../method-not-allowed.js';
 import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
 import { campaignLive } from '../view-models/campaign-view.js';
@@ -179,7 +180,12 @@ export function apiRouter(services: AppServices): Router {
     res.json(await settings.update(parsed.data, clock.now()));
   });
 
-  router.use((_req: Request) => {
+  router.use((req: Request, res: Response) => {
+    const allow = allowedMethods(router, req.path);
+    if (allow.length > 0) {
+      res.setHeader('Allow', allow.join(', '));
+      throw new AppError('METHOD_NOT_ALLOWED', `Этот адрес API принимает только ${allow.join(', ')}.`);
+    }
     throw new AppError('NOT_FOUND', 'Нет такого адреса API.');
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

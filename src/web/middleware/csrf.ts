@@ -27,8 +27,17 @@ export function verifyCsrf(req: Request, _res: Response, next: NextFunction): vo
   const expected = req.session?.csrf;
   const body = req.body as Record<string, unknown> | undefined;
   const given = (typeof body?._csrf === 'string' ? body._csrf : undefined) ?? req.get('x-csrf-token');
-  if (expected && given && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
-    return next();
-  }
+  if (expected && given && sameSecret(given, expected)) return next();
   next(new AppError('FORBIDDEN', 'Страница устарела. Обновите её и повторите действие.'));
+}
+
+/**
+ * Constant-time comparison of UTF-8 bytes. The lengths compared are the BUFFERS' lengths: a token
+ * with non-ASCII characters has as many UTF-16 units as ours but more bytes, and timingSafeEqual
+ * throws on buffers of different lengths (that was a 500).
+ */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
