@@ -54,3 +54,6 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
 export async function rollbackAll(knex: Knex): Promise<void> {
   await knex.migrate.rollback({ migrationSource: source }, true);
 }
+
+/** Names of every migration this build knows, in order. */
+export const migrationNames: readonly string[] = migrations.map(([name]) => name);

@@ -32,6 +32,10 @@ export const ru = {
         `В файле больше ${limit.toLocaleString('ru-RU')} строк с данными — это слишком много для одной загрузки. Разделите файл на несколько частей и загрузите их по очереди.`,
       tooLargeUnpacked: (fileName: string) =>
         `Файл «${fileName}» после распаковки слишком большой для одной загрузки. Разделите таблицу на несколько файлов и загрузите их по очереди.`,
+      cellTooLong: (row: number, column: string, limit: number) =>
+        `В строке ${row}, колонка «${column}»: в ячейке больше ${limit.toLocaleString('ru-RU')} символов — в списке для SMS такого не бывает. Проверьте файл: возможно, в ячейку попал лишний текст.`,
+      tooSlow: (fileName: string, seconds: number) =>
+        `Файл «${fileName}» обрабатывался дольше ${seconds} секунд и был остановлен. Проверьте, что это обычная таблица со списком; большой список разделите на несколько файлов.`,
       /** Name given to a column whose header cell is empty; `n` counts from 1 as in Excel. */
       unnamedColumn: (n: number) => `Столбец ${n}`,
       /** Suffix that tells apart columns with the same header. */

@@ -22,6 +22,9 @@ export function phoneRejectionText(reason: PhoneRejection): string {
   return ru.lists.phoneRejected[reason];
 }
 
+/** Longest cell text read as a phone number. */
+export const MAX_PHONE_CELL_CHARS = 120;
+
 // Separators people and exports put inside numbers. Removing them before the library sees the text
 // lets us recognise the plain-digits forms cheaply and keeps the library from reading "8.912" as text.
 const SEPARATORS = /[\s\u00a0\u2007\u202f\-‐‑‒–—―.()[\]/\\_'"`]/g;
@@ -46,6 +49,9 @@ export function normalisePhone(raw: unknown): PhoneResult {
   if (text === null) return { ok: false, reason: 'invalid' };
   const trimmed = text.trim();
   if (trimmed === '') return { ok: false, reason: 'empty' };
+  // No way of writing a phone number (even two of them with words around) is this long; the
+  // regular expressions and the library below are not linear in the length, so stop here.
+  if (trimmed.length > MAX_PHONE_CELL_CHARS) return { ok: false, reason: 'invalid' };
 
   let compact = trimmed.replace(SEPARATORS, '');
   // Excel numbers written out as text by some exports ("79123456789.0", "9123456789,00").

@@ -8,7 +8,11 @@ export interface WorkerLimits {
   timeoutMs: number;
 }
 
-export const defaultWorkerLimits: WorkerLimits = { maxHeapMb: 1536, timeoutMs: 120_000 };
+/**
+ * 60 s is ~30 times what a 100 000-row workbook takes here; past it the file is not a list. The
+ * box matters on a 2-core PBX that also carries calls: one upload must not take a core for minutes.
+ */
+export const defaultWorkerLimits: WorkerLimits = { maxHeapMb: 1536, timeoutMs: 60_000 };
 
 /**
  * Runs {@link prepareImport} in a worker thread: a 100k-row workbook takes about two seconds of
@@ -32,7 +36,8 @@ export function prepareImportInWorker(data: Buffer, fileName: string, phoneColum
       outcome();
     };
     const tooLarge: PreparedImport = { kind: 'bad-file', code: 'too-large', message: ru.lists.sheet.tooLargeUnpacked(fileName) };
-    const timer = setTimeout(() => finish(() => resolve(tooLarge)), limits.timeoutMs);
+    const tooSlow: PreparedImport = { kind: 'bad-file', code: 'too-slow', message: ru.lists.sheet.tooSlow(fileName, Math.round(limits.timeoutMs / 1000)) };
+    const timer = setTimeout(() => finish(() => resolve(tooSlow)), limits.timeoutMs);
     worker.once('message', (result: PreparedImport) => finish(() => resolve(result)));
     worker.once('error', (error: Error & { code?: string }) =>
       finish(() => (error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? resolve(tooLarge) : reject(error))),

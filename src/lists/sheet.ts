@@ -33,7 +33,11 @@ export type SheetErrorCode =
   /** A workbook (zip) that inflates beyond what one upload may take (a "zip bomb"). */
   | 'too-large'
   /** buildImport() was given a phone column the sheet does not have. */
-  | 'unknown-column';
+  | 'unknown-column'
+  /** A cell longer than {@link MAX_CELL_CHARS}. */
+  | 'cell-too-long'
+  /** The parse worker ran out of its time box. */
+  | 'too-slow';
 
 /** A file that cannot become a list. `message` is for people (Russian); `code` is for code. */
 export class SheetError extends Error {
@@ -51,6 +55,13 @@ export interface ReadSheetOptions {
   /** Most data rows accepted; more is a `too-many-rows` error. Default {@link DEFAULT_MAX_ROWS}. */
   maxRows?: number;
 }
+
+/**
+ * Longest cell accepted. An SMS is at most a few hundred characters, so a longer cell is a broken
+ * or hostile file; refusing it here also bounds the work every later step does per cell (one
+ * 3-million-digit cell once kept a core busy for two minutes in the phone parser).
+ */
+export const MAX_CELL_CHARS = 5000;
 
 /** Default limit of data rows in one upload. */
 export const DEFAULT_MAX_ROWS = 200_000;
@@ -409,6 +420,11 @@ function toSheetData(grid: RawGrid, maxRows: number): SheetData {
   }
 
   const columns = nameColumns(header, width);
+  const tooLong = (cell: string | undefined) => cell !== undefined && cell.length > MAX_CELL_CHARS;
+  const headerCell = header.findIndex(tooLong);
+  if (headerCell >= 0) {
+    throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(grid.rowNumbers[headerIndex]!, ru.lists.sheet.unnamedColumn(headerCell + 1), MAX_CELL_CHARS));
+  }
   const rows: string[][] = [];
   const rowNumbers: number[] = [];
   for (let r = headerIndex + 1; r < grid.rows.length; r++) {
@@ -416,7 +432,11 @@ function toSheetData(grid: RawGrid, maxRows: number): SheetData {
     if (isEmpty(source)) continue;
     if (rows.length >= maxRows) throw new SheetError('too-many-rows', ru.lists.sheet.tooManyRows(maxRows));
     const row = new Array<string>(width);
-    for (let c = 0; c < width; c++) row[c] = source[c] ?? '';
+    for (let c = 0; c < width; c++) {
+      const cell = source[c] ?? '';
+      if (cell.length > MAX_CELL_CHARS) throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(grid.rowNumbers[r]!, columns[c]!, MAX_CELL_CHARS));
+      row[c] = cell;
+    }
     rows.push(row);
     rowNumbers.push(grid.rowNumbers[r]!);
   }

@@ -68,3 +68,8 @@ describe('normalisePhone', () => {
     assert.ok(performance.now() - started < 8000);
   });
 });
+
+it('refuses an over-long cell without feeding it to the parser (bounded work per cell)', () => {
+  assert.deepEqual(normalisePhone('9'.repeat(100_000)), { ok: false, reason: 'invalid' });
+  assert.deepEqual(normalisePhone(`8 912 345-67-89, ${'1 '.repeat(50_000)}`), { ok: false, reason: 'invalid' });
+});

@@ -23,3 +23,22 @@ test('a file that needs more memory than the parser may use is refused; the serv
   assert.equal(r.kind, 'bad-file');
   assert.equal(r.kind === 'bad-file' && r.code, 'too-large');
 });
+
+test('the parse is time-boxed: a worker past its time is stopped and the upload gets a clear Russian error', async () => {
+  const rows = [['Телефон', 'Имя'], ...Array.from({ length: 20_000 }, (_, i) => [`8916${String(i).padStart(7, '0')}`, `Клиент ${i}`])];
+  // 30 ms is far less than this parse takes, so the answer can only come from the time box.
+  const r = await prepareImportInWorker(xlsxBuffer(rows), 'медленный.xlsx', undefined, { maxHeapMb: 512, timeoutMs: 30 });
+  assert.equal(r.kind, 'bad-file');
+  if (r.kind !== 'bad-file') return;
+  assert.equal(r.code, 'too-slow');
+  assert.match(r.message, /медленный\.xlsx.*был остановлен/);
+});
+
+test('one 3-million-digit cell is refused at once with its row and column, before any phone parsing', async () => {
+  const csv = Buffer.from(`Телефон;Имя\n89123456789;Анна\n${'9'.repeat(3_000_000)};Борис\n`);
+  const r = await prepareImportInWorker(csv, 'длинная.csv', undefined);
+  assert.equal(r.kind, 'bad-file');
+  if (r.kind !== 'bad-file') return;
+  assert.equal(r.code, 'cell-too-long');
+  assert.match(r.message, /строке 3, колонка «Телефон»/);
+});
