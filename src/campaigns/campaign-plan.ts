@@ -48,7 +48,7 @@ export function planMessage(
   let problem: string | null = null;
   if (missing.length > 0) problem = ru.campaigns.missingFields(missing);
   else if (text.trim() === '') problem = ru.campaigns.emptyText;
-  else problem = segmentProblem(seg, maxParts) ?? gatewayProblem(text);
+  else problem = segmentProblem(text, seg, maxParts) ?? gatewayProblem(text);
   return {
     contactId: contact.id,
     rowNumber: contact.rowNumber,

@@ -59,6 +59,8 @@ export const ru = {
     },
     /** Length problems (src/templates/segments.ts). */
     segments: {
+      tooLongForAmi: (bytes: number, max: number) =>
+        `Текст слишком длинный для передачи в Asterisk: ${bytes} байт, а можно не больше ${max} (буква кириллицы — 2 байта, перевод строки — 2). Сократите текст примерно до 990 латинских или 490 русских букв.`,
       tooManyParts: (parts: number, max: number) =>
         `Сообщение займёт ${parts} SMS, а можно не больше ${max}. Сократите текст или значения полей.`,
       exactly160:

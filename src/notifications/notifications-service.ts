@@ -32,7 +32,7 @@ export class NotificationsService {
     if (!text.trim()) throw new AppError('VALIDATION', 'text: напишите текст SMS.');
     const { maxParts } = await this.settings.get();
     const segments = countSegments(text);
-    const problem = segmentProblem(segments, maxParts);
+    const problem = segmentProblem(text, segments, maxParts);
     if (problem) throw new AppError('VALIDATION', `text: ${problem}`);
     const now = this.clock.now();
     const [row] = await this.knex('messages')

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { MAX_PARTS_THAT_FIT } from '../templates/segments.js';
 import { defaultSettings, settingsSchema, type Settings } from './settings.js';
 
 /** Settings rows are key → JSON; absent keys take their defaults. */
@@ -9,6 +10,8 @@ export class SettingsRepo {
     const rows: Array<{ key: string; value: unknown }> = await this.knex('settings').select('key', 'value');
     const stored = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     const merged = { ...defaultSettings, ...pick(stored, Object.keys(defaultSettings)) };
+    // Up to 10 parts could be set before the AMI line limit was known: read it as the most that fits.
+    if (typeof merged.maxParts === 'number') merged.maxParts = Math.min(merged.maxParts, MAX_PARTS_THAT_FIT);
     const parsed = settingsSchema.safeParse(merged);
     // A value that no longer validates (e.g. after a limit changed) falls back to defaults.
     return parsed.success ? parsed.data : { ...defaultSettings };

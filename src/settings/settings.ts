@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PARTS_THAT_FIT } from '../templates/segments.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'время в виде ЧЧ:ММ, например 09:00');
 
@@ -31,8 +32,8 @@ export const settingsSchema = z.object({
   monthlyLimit: z.number().int().min(0).max(1_000_000),
   /** Price of one SMS part in roubles (cost estimates; the default for new SIMs). */
   pricePerPart: z.number().min(0).max(100),
-  /** The most parts one message may take; longer messages are flagged before Start. */
-  maxParts: z.number().int().min(1).max(10),
+  /** The most parts one message may take; longer messages are flagged before Start. Capped to what one AMI line carries. */
+  maxParts: z.number().int().min(1).max(MAX_PARTS_THAT_FIT, `не больше ${MAX_PARTS_THAT_FIT}: более длинный текст не пройдёт через AMI одной строкой`),
   /** A message with no report this long after it was handed to chan_dongle becomes `unknown`. */
   messageTimeoutSeconds: z.number().int().min(10).max(86_400),
   /** Ask chan_dongle for delivery reports (Report: yes): messages can become `delivered`. */

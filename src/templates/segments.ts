@@ -1,4 +1,5 @@
 import { ru } from '../i18n/ru.js';
+import { AMI_SAFE_LINE_BYTES, amiLineBytes, escapeDongleMessage } from '../modems/ami/ami-values.js';
 
 /**
  * How many SMS parts chan_dongle will send (and the operator will bill) for a text.
@@ -123,9 +124,30 @@ export function maxPartsProblem(parts: number, maxParts: number): string | null 
 }
 
 /**
- * The length problem of one rendered message for the preview, in Russian, or null:
- * more parts than allowed, or the 160-septet case of {@link hasOverlongFirstPart}.
+ * UTF-8 bytes of the `Message:` header line chan_dongle will get for `text` (escaped as the
+ * gateway escapes it: `\\` and a line break take two bytes). Asterisk drops an action with a line
+ * over 1022 bytes, so a text must fit {@link AMI_SAFE_LINE_BYTES} — about 990 Latin characters,
+ * about 495 Cyrillic ones (docs/ami-protocol.md §1.2).
  */
-export function segmentProblem(count: SegmentCount, maxParts: number): string | null {
-  return maxPartsProblem(count.parts, maxParts) ?? (hasOverlongFirstPart(count) ? ru.templates.segments.exactly160 : null);
+export function messageLineBytes(text: string): number {
+  return amiLineBytes('Message', escapeDongleMessage(text));
+}
+
+/**
+ * The most parts any setting may allow: a Cyrillic text of that many full parts (67 units of
+ * 2 bytes each) still fits one AMI line. 7 with today's limits.
+ */
+export const MAX_PARTS_THAT_FIT = Math.floor((AMI_SAFE_LINE_BYTES - amiLineBytes('Message', '')) / (2 * CSMS_UCS2_MAX_LEN));
+
+/**
+ * The length problem of one rendered message for the preview, in Russian, or null: more parts
+ * than allowed, longer than one AMI line can carry (a GSM-7 text of 7 parts, for one, is
+ * ~1060 bytes), or the 160-septet case of {@link hasOverlongFirstPart}.
+ */
+export function segmentProblem(text: string, count: SegmentCount, maxParts: number): string | null {
+  const tooMany = maxPartsProblem(count.parts, maxParts);
+  if (tooMany) return tooMany;
+  const bytes = messageLineBytes(text);
+  if (bytes > AMI_SAFE_LINE_BYTES) return ru.templates.segments.tooLongForAmi(bytes, AMI_SAFE_LINE_BYTES);
+  return hasOverlongFirstPart(count) ? ru.templates.segments.exactly160 : null;
 }

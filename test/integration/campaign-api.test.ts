@@ -194,4 +194,23 @@ describe('campaign through the API, PostgreSQL and the simulator over TCP', () =
     assert.equal(settings.headers.get('allow'), 'GET, HEAD, PATCH');
     assert.equal((await h.api('/nowhere', { method: 'DELETE' })).status, 404);
   });
+
+  test('a text too long for one AMI line is flagged before Start: campaign problems, notifications, maxParts', async () => {
+    const list = (await (await uploadList(h, rows, 'Длинные')).json()) as { id: number };
+    const long = 'x'.repeat(1000); // 7 GSM-7 parts: within maxParts 7, but a 1009-byte Message line
+    const created = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'Длинная', listId: list.id, template: `${long}{{Заказ}}`, kind: 'service' }) });
+    assert.equal(created.status, 201);
+    const campaign = (await created.json()) as { recipients: number; problems: Array<{ problem: string }> };
+    assert.ok(campaign.problems.length > 0);
+    assert.equal(campaign.problems.length, campaign.recipients);
+    assert.ok(campaign.problems.every((p) => /слишком длинный для передачи в Asterisk/.test(p.problem)));
+
+    const note = await h.api('/notifications', { method: 'POST', body: JSON.stringify({ phone: '+79123456789', text: long }) });
+    assert.equal(note.status, 422);
+    assert.match(((await note.json()) as { error: { message: string } }).error.message, /Asterisk/);
+
+    const tooMany = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ maxParts: 10 }) });
+    assert.equal(tooMany.status, 422);
+    assert.match(((await tooMany.json()) as { error: { message: string } }).error.message, /не больше 7/);
+  });
 });

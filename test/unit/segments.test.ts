@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countSegments, hasOverlongFirstPart, isGsm7, maxPartsProblem, segmentProblem, type SegmentCount } from '../../src/templates/segments.js';
+import { countSegments, hasOverlongFirstPart, isGsm7, maxPartsProblem, messageLineBytes, MAX_PARTS_THAT_FIT, segmentProblem, type SegmentCount } from '../../src/templates/segments.js';
 
 const a = (n: number) => 'a'.repeat(n);
 const ya = (n: number) => 'Я'.repeat(n);
@@ -76,7 +76,23 @@ describe('helpers', () => {
   it('maxPartsProblem and segmentProblem speak Russian', () => {
     assert.equal(maxPartsProblem(7, 7), null);
     assert.match(maxPartsProblem(8, 7) ?? '', /8 SMS.*7/);
-    assert.match(segmentProblem(countSegments(a(160)), 7) ?? '', /160/);
-    assert.equal(segmentProblem(countSegments(a(100)), 7), null);
+    assert.match(segmentProblem(a(160), countSegments(a(160)), 7) ?? '', /160/);
+    assert.equal(segmentProblem(a(100), countSegments(a(100)), 7), null);
+  });
+
+  it('a text longer than one AMI line can carry is flagged, counting escaped bytes (\\ and line breaks take 2)', () => {
+    // 1000 Latin characters = 7 parts, within maxParts 7, but a 1009-byte Message line.
+    const long = a(1000);
+    assert.equal(countSegments(long).parts, 7);
+    assert.match(segmentProblem(long, countSegments(long), 7) ?? '', /слишком длинный для передачи в Asterisk: 1009 байт/);
+    assert.equal(messageLineBytes(a(991)), 1000);
+    assert.equal(segmentProblem(a(991), countSegments(a(991)), 7), null);
+    // Line breaks and backslashes are escaped to two bytes each.
+    const broken = 'a\n'.repeat(330) + 'aa';
+    assert.equal(messageLineBytes(broken), 'Message: '.length + 330 * 3 + 2); // 'a' + '\\n' per line
+    assert.match(segmentProblem(broken, countSegments(broken), 7) ?? '', /Asterisk/);
+    // 469 Cyrillic letters = 7 full parts = 947 bytes: the largest setting always fits.
+    assert.equal(MAX_PARTS_THAT_FIT, 7);
+    assert.equal(segmentProblem(ya(469), countSegments(ya(469)), MAX_PARTS_THAT_FIT), null);
   });
 });
