@@ -23,6 +23,13 @@ import { SimsRepo } from './sims/sims-repo.js';
 import { SimsService } from './sims/sims-service.js';
 import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
+import { AuditLog } from './audit/audit-log.js';
+import { ComplianceRepo } from './compliance/compliance-repo.js';
+import { ComplianceService } from './compliance/compliance-service.js';
+import { recipientExclusion } from './compliance/consent.js';
+import { PhoneKeys } from './compliance/phone-keys.js';
+import { routeGatewayEvents } from './gateway-events.js';
+import { ru } from './i18n/ru.js';
 import { createApp } from './web/app.js';
 
 /**
@@ -48,6 +55,7 @@ export interface RunningService {
   url: string;
   db: Database;
   dispatcher: Dispatcher;
+  compliance: ComplianceService;
   gateway: DongleGateway;
   simulator: AmiSimulator | null;
   close(): Promise<void>;
@@ -83,6 +91,10 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const sessionSecret = config.sessionSecret ?? (await settings.secret('session', () => randomBytes(32).toString('base64url')));
   const listsRepo = new ListsRepo(db.knex);
   const sims = new SimsRepo(db.knex);
+  const audit = new AuditLog(db.knex);
+  const phoneKeys = new PhoneKeys();
+  const complianceRepo = new ComplianceRepo(db.knex);
+  const compliance = new ComplianceService({ repo: complianceRepo, audit, settings, clock, log: log.child({ component: 'compliance' }), instanceId: config.instanceId, phoneKeys });
   const campaigns = new CampaignsService({
     repo: new CampaignsRepo(db.knex),
     lists: listsRepo,
@@ -90,11 +102,16 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     clock,
     knownSims: () => sims.imsis(),
     gatewayProblem: (text) => gateway.textProblem(text),
+    compliance: {
+      standing: (listId, now) => complianceRepo.listFacts(db.knex, listId, now),
+      skipExcludedWaiting: (id, advertising, now) =>
+        complianceRepo.skipExcludedWaiting(db.knex, id, advertising, { stopList: ru.compliance.exclusion['stop-list'], noConsent: ru.compliance.exclusion['no-consent'] }, now),
+    },
   });
   const payloadTag = await settings.secret('payload-tag', () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 8));
   const dispatcher = new Dispatcher({
     payloads: new Payloads(payloadTag),
-    repo: new DispatchRepo(db.knex, config.instanceId),
+    repo: new DispatchRepo(db.knex, config.instanceId, phoneKeys),
     sims,
     gateway,
     clock,
@@ -102,8 +119,13 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     settings: () => settings.get(),
   });
   campaigns.onChange = () => dispatcher.notify();
-  const notifications = new NotificationsService(db.knex, settings, clock);
+  const notifications = new NotificationsService(db.knex, settings, clock, async (phone, now) => {
+    const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
+    return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
+  });
   notifications.onQueued = () => dispatcher.notify();
+  compliance.onChange = () => dispatcher.notify();
+  const unrouteEvents = routeGatewayEvents(gateway, { compliance }, log);
 
   const simsService = new SimsService(sims, settings, gateway, clock);
   const sessionStore = new KnexSessionStore(db.knex, () => clock.now());
@@ -123,6 +145,8 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     settings,
     sims: simsService,
     notifications,
+    audit,
+    compliance,
     scheduler: new CampaignScheduler(db.knex, sims, settings, () => simsService.recentModems(), clock),
     gateway,
     dispatcher,
@@ -146,6 +170,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     url,
     db,
     dispatcher,
+    compliance,
     gateway,
     simulator,
     async close() {
@@ -158,6 +183,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
       await loop;
       await dispatcher.drain(5000);
       dispatcher.detach();
+      unrouteEvents();
       await gateway.close();
       await simulator?.close();
       await db.close();

@@ -1,6 +1,7 @@
 import { renderTemplate } from '../templates/render.js';
 import { countSegments, segmentProblem } from '../templates/segments.js';
 import { ru } from '../i18n/ru.js';
+import { recipientExclusion, type ExclusionReason } from '../compliance/consent.js';
 import { costOf } from './campaign.js';
 
 export interface PlanContact {
@@ -20,6 +21,16 @@ export interface PlannedMessage {
   encoding: 'gsm7' | 'ucs2';
   /** Why this row will not be sent (Russian), or null when it is fine. */
   problem: string | null;
+  /** Set when the row is left out by law (stop-list, no consent), not by its text; `problem` then says why. */
+  exclusion?: ExclusionReason | null;
+}
+
+/** What compliance knows about one number of the list, read once for the whole list. */
+export interface RecipientStanding {
+  stopListed: boolean;
+  /** The contact's data was erased on request: never messaged again. */
+  erased: boolean;
+  consented: boolean;
 }
 
 export interface PlanSummary {
@@ -29,6 +40,26 @@ export interface PlanSummary {
   parts: number;
   cost: number;
   problems: Array<{ row: number; phone: string; problem: string }>;
+  /** Recipients left out by law: on the stop-list (or erased), and, for advertising, without consent. */
+  excluded: { stopList: number; noConsent: number };
+}
+
+/**
+ * Marks the messages the law leaves out (compliance/consent.ts decides): stop-listed or erased
+ * numbers for every campaign, numbers without consent for an advertising one. Rows that already
+ * have a text problem keep it.
+ */
+export function applyExclusions(
+  messages: readonly PlannedMessage[],
+  kind: 'service' | 'advertising',
+  standing: (phone: string) => RecipientStanding | undefined,
+): PlannedMessage[] {
+  return messages.map((m) => {
+    if (m.problem) return m;
+    const s = standing(m.phone) ?? { stopListed: false, erased: false, consented: false };
+    const exclusion = recipientExclusion({ kind, stopListed: s.stopListed, suppressed: s.erased, consented: s.consented });
+    return exclusion ? { ...m, problem: exclusion.text, exclusion: exclusion.reason } : m;
+  });
 }
 
 /**
@@ -66,12 +97,15 @@ export function summarise(messages: readonly PlannedMessage[], pricePerPart: num
   let parts = 0;
   let sendable = 0;
   const problems: PlanSummary['problems'] = [];
+  const excluded = { stopList: 0, noConsent: 0 };
   for (const m of messages) {
-    if (m.problem) problems.push({ row: m.rowNumber, phone: m.phone, problem: m.problem });
+    if (m.exclusion === 'stop-list') excluded.stopList++;
+    else if (m.exclusion === 'no-consent') excluded.noConsent++;
+    else if (m.problem) problems.push({ row: m.rowNumber, phone: m.phone, problem: m.problem });
     else {
       sendable++;
       parts += m.parts;
     }
   }
-  return { recipients: messages.length, sendable, parts, cost: costOf(parts, pricePerPart), problems };
+  return { recipients: messages.length, sendable, parts, cost: costOf(parts, pricePerPart), problems, excluded };
 }

@@ -5,7 +5,7 @@ import type { ListsRepo } from '../lists/lists-repo.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { templateProblem, unknownFields } from '../templates/render.js';
 import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
-import { planMessage, summarise, type PlanSummary, type PlannedMessage } from './campaign-plan.js';
+import { applyExclusions, planMessage, summarise, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
 import type { CampaignRecord, CampaignsRepo } from './campaigns-repo.js';
 
 export interface CampaignDraft {
@@ -18,6 +18,14 @@ export interface CampaignDraft {
   ignoreWindow?: boolean | undefined;
   /** Send only through these SIMs (IMSI); absent or empty: every SIM. */
   sims?: string[] | undefined | null;
+}
+
+/** What campaigns need from compliance (ComplianceRepo provides it). */
+export interface CampaignCompliance {
+  /** Each phone of the list: stop-listed, erased, consented now. */
+  standing(listId: number, now: Date): Promise<Map<string, RecipientStanding>>;
+  /** At Start/Resume: waiting messages the law now leaves out become `skipped`. */
+  skipExcludedWaiting(campaignId: number, advertising: boolean, now: Date): Promise<{ stopList: number; noConsent: number }>;
 }
 
 export interface Preview {
@@ -36,6 +44,7 @@ export class CampaignsService {
   private readonly clock: Clock;
   private readonly knownSims: () => Promise<string[]>;
   private readonly gatewayProblem: (text: string) => string | null;
+  private readonly compliance: CampaignCompliance;
 
   constructor(deps: {
     repo: CampaignsRepo;
@@ -46,7 +55,10 @@ export class CampaignsService {
     knownSims?: () => Promise<string[]>;
     /** What the installed gateway cannot send; flagged in the preview, before Start. */
     gatewayProblem?: (text: string) => string | null;
+    /** Stop-list and consent; absent: nobody is excluded (unit tests of the plan only). */
+    compliance?: CampaignCompliance;
   }) {
+    this.compliance = deps.compliance ?? { standing: async () => new Map(), skipExcludedWaiting: async () => ({ stopList: 0, noConsent: 0 }) };
     this.repo = deps.repo;
     this.lists = deps.lists;
     this.settings = deps.settings;
@@ -56,8 +68,8 @@ export class CampaignsService {
   }
 
   /** Renders the template for the whole list; nothing is stored. */
-  async preview(listId: number, template: string, rowsShown = 10): Promise<Preview> {
-    const { messages } = await this.plan(listId, template);
+  async preview(listId: number, template: string, rowsShown = 10, kind: CampaignKind = 'service'): Promise<Preview> {
+    const { messages } = await this.plan(listId, template, kind);
     const { pricePerPart } = await this.settings.get();
     return { summary: summarise(messages, pricePerPart), rows: messages.slice(0, rowsShown) };
   }
@@ -76,7 +88,7 @@ export class CampaignsService {
       if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownSims(unknown), { field: 'sims' });
     }
     const settings = await this.settings.get();
-    const { messages } = await this.plan(draft.listId, draft.template);
+    const { messages } = await this.plan(draft.listId, draft.template, draft.kind);
     const summary = summarise(messages, settings.pricePerPart);
     const id = await this.repo.create(
       {
@@ -119,13 +131,16 @@ export class CampaignsService {
     const campaign = await this.get(id);
     const to = nextStatus(campaign.status, action);
     if (to === null) throw new AppError('CONFLICT', ru.campaigns.cannot(action, campaign.status));
-    const ok = await this.repo.transition(id, allowedFrom(action), to, this.clock.now());
+    const now = this.clock.now();
+    const ok = await this.repo.transition(id, allowedFrom(action), to, now);
     if (!ok) throw new AppError('CONFLICT', ru.campaigns.changedMeanwhile);
+    // Opt-outs and withdrawn consents since the campaign was made take effect before the first send.
+    if (action === 'start' || action === 'resume') await this.compliance.skipExcludedWaiting(id, campaign.kind === 'advertising', now);
     this.onChange();
     return this.get(id);
   }
 
-  private async plan(listId: number, template: string): Promise<{ messages: PlannedMessage[] }> {
+  private async plan(listId: number, template: string, kind: CampaignKind): Promise<{ messages: PlannedMessage[] }> {
     if (!Number.isInteger(listId) || listId < 1 || listId > 2_147_483_647) {
       throw new AppError('VALIDATION', ru.campaigns.chooseList, { field: 'listId' });
     }
@@ -139,6 +154,8 @@ export class CampaignsService {
     if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, list.columns), { field: 'template' });
     const { maxParts } = await this.settings.get();
     const contacts = await this.lists.contacts(listId);
-    return { messages: contacts.map((c) => planMessage(normalised, c, maxParts, this.gatewayProblem)) };
+    const standing = await this.compliance.standing(listId, this.clock.now());
+    const planned = contacts.map((c) => planMessage(normalised, c, maxParts, this.gatewayProblem));
+    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)) };
   }
 }

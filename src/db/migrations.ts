@@ -12,6 +12,7 @@ import * as indexActiveMessages from '../../migrations/20261126001000_index-acti
 import * as indexRetriesAndNotifications from '../../migrations/20261126001100_index-retries-and-notifications.js';
 import * as createAuditLog from '../../migrations/20261201000100_create-audit-log.js';
 import * as usersStateAndTokenRoles from '../../migrations/20261201000200_users-state-and-token-roles.js';
+import * as createCompliance from '../../migrations/20261201000300_create-compliance.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -37,6 +38,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261126001100_index-retries-and-notifications', indexRetriesAndNotifications],
   ['20261201000100_create-audit-log', createAuditLog],
   ['20261201000200_users-state-and-token-roles', usersStateAndTokenRoles],
+  ['20261201000300_create-compliance', createCompliance],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

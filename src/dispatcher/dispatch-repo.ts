@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
 import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
+import { ComplianceRepo } from '../compliance/compliance-repo.js';
+import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
+import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
 
 /** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
@@ -26,20 +29,34 @@ export interface ClaimContext {
   random: () => number;
 }
 
+/** `skipped`: messages the claim found excluded (stop-list, consent) and settled as `skipped`. */
 export type ClaimOutcome =
-  | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord }
+  | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord; skipped: SkippedAtClaim[] }
   | { kind: 'sim-unavailable'; reason: string; until: Date | null }
-  | { kind: 'nothing' };
+  | { kind: 'nothing'; skipped: SkippedAtClaim[] };
+
+export interface SkippedAtClaim {
+  id: number;
+  campaignId: number | null;
+}
+
+/** How many excluded messages one claim transaction settles before it gives the SIM back. */
+const maxSkipsPerClaim = 100;
 
 /**
  * The dispatcher's SQL. Every statement takes `now` from the caller (never SQL now()), so the
  * same queries run under a fake clock in tests.
  */
 export class DispatchRepo {
+  private readonly compliance: ComplianceRepo;
+
   constructor(
     private readonly knex: Knex,
     readonly instanceId: string,
-  ) {}
+    private readonly phoneKeys = new PhoneKeys(),
+  ) {
+    this.compliance = new ComplianceRepo(knex);
+  }
 
   /**
    * After a crash or restart: messages this instance left in `sending` may or may not have
@@ -72,8 +89,21 @@ export class DispatchRepo {
       if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
       const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
 
-      const row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
-      if (!row) return { kind: 'nothing' };
+      // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
+      // after the campaign started (or one another instance just recorded) stops the message here.
+      const skipped: SkippedAtClaim[] = [];
+      let row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+      for (;;) {
+        if (!row) return { kind: 'nothing', skipped };
+        const exclusion = await this.exclusionOf(trx, row, ctx.now);
+        if (!exclusion) break;
+        await trx('messages').where({ id: row.id }).update({
+          state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null, price_per_part: null,
+        });
+        skipped.push({ id: Number(row.id), campaignId: row.campaign_id ?? null });
+        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped };
+        row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+      }
       const message: ClaimedMessage = {
         id: Number(row.id),
         campaignId: row.campaign_id ?? null,
@@ -85,8 +115,24 @@ export class DispatchRepo {
       await this.reserve(trx, imsi, message.parts, ctx);
       const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
       await trx('sims').where({ imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
-      return { kind: 'claimed', message, sim };
+      return { kind: 'claimed', message, sim, skipped };
     });
+  }
+
+  /** Why a just-claimed message must not go (pure `recipientExclusion` over facts read in the claim), or null. */
+  private async exclusionOf(
+    trx: Knex.Transaction,
+    row: { phone: string; campaign_id: number | null; purpose: string },
+    now: Date,
+  ): Promise<Exclusion | null> {
+    let kind: MessageKind;
+    if (row.purpose === 'opt-out-confirmation') return null;
+    if (row.campaign_id === null) kind = 'notification';
+    else kind = (await trx('campaigns').where({ id: row.campaign_id }).first('kind')).kind as MessageKind;
+    // Only an erased message carries something else than E.164 (a marker): never send it.
+    if (!/^\+\d{8,15}$/.test(row.phone)) return recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false });
+    const facts = await this.compliance.recipientFacts(trx, row.phone, await this.phoneKeys.keyOf(trx, row.phone), now);
+    return recipientExclusion({ kind, ...facts });
   }
 
   /**
@@ -106,7 +152,7 @@ export class DispatchRepo {
              order by ${order}
              for update skip locked
              limit 1)
-          returning id, campaign_id, phone, text, parts, attempts`,
+          returning id, campaign_id, phone, text, parts, attempts, purpose`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
       );
     if (ctx.windowOpen || ctx.notificationsIgnoreWindow) {

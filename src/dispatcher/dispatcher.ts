@@ -217,6 +217,10 @@ export class Dispatcher {
             if (outcome.until) wakeTimes.push(outcome.until);
             continue;
           }
+          if (outcome.skipped.length > 0) {
+            this.settledSinceFinishCheck = true;
+            for (const m of outcome.skipped) this.emitState(m.id, m.campaignId, 'skipped');
+          }
           if (outcome.kind === 'nothing') continue;
           const { message } = outcome;
           claimed++;

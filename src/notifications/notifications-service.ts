@@ -23,9 +23,15 @@ export class NotificationsService {
     private readonly knex: Knex,
     private readonly settings: SettingsRepo,
     private readonly clock: Clock,
+    /** Why this number gets nothing (the stop-list, an erasure), or null. Absent: nobody is stopped. */
+    private readonly exclusionOf: (phone: string, now: Date) => Promise<string | null> = async () => null,
   ) {}
 
-  async send(request: { phone: unknown; text: unknown }): Promise<Notification> {
+  /**
+   * Queues one SMS. A number on the stop-list (or erased) is not an error for the caller: the
+   * notification is stored `skipped` with the reason, and `skipped` is true.
+   */
+  async send(request: { phone: unknown; text: unknown }): Promise<Notification & { skipped: boolean }> {
     const phone = normalisePhone(request.phone);
     if (!phone.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(phone.reason)}`);
     const text = typeof request.text === 'string' ? request.text.replace(/\r\n?/g, '\n') : '';
@@ -35,11 +41,15 @@ export class NotificationsService {
     const problem = segmentProblem(text, segments, maxParts);
     if (problem) throw new AppError('VALIDATION', `text: ${problem}`);
     const now = this.clock.now();
+    const excluded = await this.exclusionOf(phone.phone, now);
     const [row] = await this.knex('messages')
-      .insert({ phone: phone.phone, text, parts: segments.parts, state: 'waiting', priority: notificationPriority, created_at: now })
+      .insert({
+        phone: phone.phone, text, parts: segments.parts, priority: notificationPriority, created_at: now,
+        ...(excluded ? { state: 'skipped', error: excluded, finished_at: now } : { state: 'waiting' }),
+      })
       .returning('id');
-    this.onQueued();
-    return this.get(Number(row.id));
+    if (!excluded) this.onQueued();
+    return { ...(await this.get(Number(row.id))), skipped: excluded !== null };
   }
 
   async get(id: number): Promise<Notification> {

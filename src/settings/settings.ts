@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_STOP_PHRASES, stopPhrasesProblem } from '../compliance/opt-out.js';
 import { MAX_PARTS_THAT_FIT } from '../templates/segments.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'время в виде ЧЧ:ММ, например 09:00');
@@ -38,6 +39,13 @@ export const settingsSchema = z.object({
   messageTimeoutSeconds: z.number().int().min(10).max(86_400),
   /** Ask chan_dongle for delivery reports (Report: yes): messages can become `delivered`. */
   deliveryReports: z.boolean(),
+  /** A reply made of these (compliance/opt-out.ts decides) puts the sender on the stop-list. */
+  stopPhrases: z.array(z.string().max(200)).max(200).superRefine((phrases, ctx) => {
+    const problem = stopPhrasesProblem(phrases);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /** An SMS «Вы отписаны…» once per opt-out by reply, ahead of campaign traffic. Off by default. */
+  optOutConfirmation: z.object({ enabled: z.boolean(), text: z.string().min(1).max(300) }).strict(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -54,6 +62,8 @@ export const defaultSettings: Settings = Object.freeze({
   maxParts: 7,
   messageTimeoutSeconds: 90,
   deliveryReports: false,
+  stopPhrases: [...DEFAULT_STOP_PHRASES],
+  optOutConfirmation: Object.freeze({ enabled: false, text: 'Вы отписаны от рассылок и больше не получите от нас рекламных SMS.' }),
 });
 
 /** A partial update, every field checked; unknown keys are an error, not silently ignored. */

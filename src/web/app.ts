@@ -18,6 +18,8 @@ import type { SmsGateway } from '../modems/sms-gateway.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import type { SimsService } from '../sims/sims-service.js';
 import type { NotificationsService } from '../notifications/notifications-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ComplianceService } from '../compliance/compliance-service.js';
 import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin } from './middleware/auth.js';
@@ -40,6 +42,8 @@ export interface AppServices {
   settings: SettingsRepo;
   sims: SimsService;
   notifications: NotificationsService;
+  audit: AuditLog;
+  compliance: ComplianceService;
   scheduler: CampaignScheduler;
   gateway: SmsGateway;
   dispatcher: Dispatcher;

@@ -13,6 +13,9 @@ import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
 import { campaignLive } from '../view-models/campaign-view.js';
 import type { SimView } from '../../sims/sims-service.js';
+import type { Actor } from '../../auth/actor.js';
+import type { InboundRecord, StopListEntry } from '../../compliance/compliance-repo.js';
+import type { ConsentView } from '../../compliance/compliance-service.js';
 
 const campaignBody = z.object({
   name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
@@ -48,6 +51,17 @@ function simJson(s: SimView) {
   };
 }
 
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Who calls: the token (res.locals.actor when the auth middleware set one). */
+function apiActor(req: Request, res: Response): Actor {
+  const actor = res.locals.actor as Actor | undefined;
+  return actor ?? { kind: 'token', id: null, name: String(res.locals.tokenName ?? '?'), role: 'admin', address: req.ip ?? null };
+}
+
 function validation(error: z.ZodError): AppError {
   return new AppError('VALIDATION', issuesText(error).join('; '), {
     fields: error.issues.map((i) => i.path.join('.')),
@@ -59,7 +73,7 @@ function validation(error: z.ZodError): AppError {
  * `{error: {code, message}}` with a 4xx status, never an HTML page or a 500 for bad input.
  */
 export function apiRouter(services: AppServices): Router {
-  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler } = services;
+  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
   router.use(express.json({ limit: '1mb' }));
@@ -101,6 +115,7 @@ export function apiRouter(services: AppServices): Router {
       parts: summary.parts,
       cost: summary.cost,
       problems: summary.problems,
+      excluded: summary.excluded,
     });
   });
 
@@ -163,11 +178,88 @@ export function apiRouter(services: AppServices): Router {
 
   router.post('/notifications', async (req, res) => {
     const body = (req.body ?? {}) as { phone?: unknown; text?: unknown };
-    res.status(201).json(await notifications.send({ phone: body.phone, text: body.text }));
+    const { skipped, ...notification } = await notifications.send({ phone: body.phone, text: body.text });
+    // Guarded out (stop-list) is an answer, not an error: 200 with state "skipped" and the reason.
+    res.status(skipped ? 200 : 201).json(notification);
   });
 
   router.get('/notifications/:id', async (req, res) => {
     res.json(await notifications.get(parseId(req.params.id)));
+  });
+
+  // ---------------------------------------------------------------- compliance (38-FZ, 152-FZ)
+
+  const stopListJson = (e: StopListEntry) => ({ phone: e.phone, reason: e.reason, source: e.source, createdAt: e.createdAt });
+
+  router.get('/stop-list', async (req, res) => {
+    const phone = typeof req.query.phone === 'string' ? req.query.phone : undefined;
+    if (phone !== undefined) {
+      const entry = await compliance.stopListEntry(phone);
+      res.json({ items: entry ? [stopListJson(entry)] : [] });
+      return;
+    }
+    const q = pageQuery.safeParse(req.query);
+    if (!q.success) throw validation(q.error);
+    const { total, items } = await compliance.stopList({ limit: q.data.pageSize, offset: (q.data.page - 1) * q.data.pageSize });
+    res.json({ page: q.data.page, pageSize: q.data.pageSize, total, items: items.map(stopListJson) });
+  });
+
+  router.post('/stop-list', async (req, res) => {
+    const body = (req.body ?? {}) as { phone?: unknown; reason?: unknown };
+    const { entry, created } = await compliance.addToStopList(apiActor(req, res), body.phone, body.reason);
+    res.status(created ? 201 : 200).json(stopListJson(entry));
+  });
+
+  router.delete('/stop-list/:phone', async (req, res) => {
+    const body = (req.body ?? {}) as { reason?: unknown };
+    const reason = body.reason ?? req.query.reason ?? `удалено через API (токен «${res.locals.tokenName}»)`;
+    await compliance.removeFromStopList(apiActor(req, res), req.params.phone, reason);
+    res.status(204).end();
+  });
+
+  const consentJson = (c: ConsentView) => ({
+    phone: c.phone,
+    consented: c.consented,
+    since: c.since,
+    history: c.history.map((h) => ({ action: h.action, at: h.at, source: h.source, document: h.document, recordedBy: h.recordedBy, recordedAt: h.recordedAt })),
+  });
+
+  router.post('/consents', async (req, res) => {
+    const body = (req.body ?? {}) as { phone?: unknown; source?: unknown; document?: unknown; givenAt?: unknown };
+    res.status(201).json(consentJson(await compliance.giveConsent(apiActor(req, res), body)));
+  });
+
+  router.get('/consents/:phone', async (req, res) => {
+    res.json(consentJson(await compliance.consentOf(req.params.phone)));
+  });
+
+  router.delete('/consents/:phone', async (req, res) => {
+    const body = (req.body ?? {}) as { source?: unknown; document?: unknown };
+    res.json(consentJson(await compliance.withdrawConsent(apiActor(req, res), req.params.phone, body.source, body.document)));
+  });
+
+  const inboxJson = (m: InboundRecord) => ({
+    id: m.id, from: m.from, device: m.device, imsi: m.imsi, receivedAt: m.receivedAt, text: m.text,
+    optOut: m.optOut, handled: m.handledAt !== null,
+  });
+
+  router.get('/inbox', async (req, res) => {
+    const flag = (v: unknown) => v === '1' || v === 'true';
+    const items = await compliance.inbox({ unhandled: flag(req.query.unhandled), optOut: flag(req.query.optOut), limit: 500 });
+    res.json({ items: items.map(inboxJson) });
+  });
+
+  router.patch('/inbox/:id', async (req, res) => {
+    const body = (req.body ?? {}) as { handled?: unknown };
+    if (typeof body.handled !== 'boolean') throw new AppError('VALIDATION', 'handled: true или false');
+    res.json(inboxJson(await compliance.setHandled(apiActor(req, res), parseId(req.params.id), body.handled)));
+  });
+
+  router.get('/audit', async (req, res) => {
+    if (apiActor(req, res).role !== 'admin') throw new AppError('FORBIDDEN', 'Журнал действий доступен только токену администратора.');
+    const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 100) : undefined);
+    const items = await services.audit.list({ action: str(req.query.action), actor: str(req.query.actor), limit: 500 });
+    res.json({ items: items.map((e) => ({ at: e.at, actor: e.actor, address: e.address, action: e.action, target: e.target, details: e.details })) });
   });
 
   router.get('/settings', async (_req, res) => {
