@@ -24,6 +24,8 @@ import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { CampaignsRepo } from '../src/campaigns/campaigns-repo.js';
+import { campaignCompliance } from '../src/compliance/compliance-repo.js';
+import { exclusionReasons } from '../src/i18n/ru.js';
 import { CampaignsService } from '../src/campaigns/campaigns-service.js';
 import { systemClock } from '../src/clock.js';
 import type { Knex } from '../src/db/knex.js';
@@ -173,7 +175,7 @@ async function seedCampaign(knex: Knex, n: number, name: string): Promise<{ camp
     }),
     now,
   );
-  const campaigns = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: systemClock });
+  const campaigns = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: systemClock, compliance: campaignCompliance(knex, exclusionReasons) });
   const { campaign, summary } = await campaigns.create({
     name,
     listId,

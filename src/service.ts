@@ -24,12 +24,12 @@ import { SimsService } from './sims/sims-service.js';
 import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
 import { AuditLog } from './audit/audit-log.js';
-import { ComplianceRepo } from './compliance/compliance-repo.js';
+import { campaignCompliance, ComplianceRepo } from './compliance/compliance-repo.js';
 import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
 import { PhoneKeys } from './compliance/phone-keys.js';
 import { routeGatewayEvents } from './gateway-events.js';
-import { ru } from './i18n/ru.js';
+import { exclusionReasons } from './i18n/ru.js';
 import { createApp } from './web/app.js';
 
 /**
@@ -102,11 +102,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     clock,
     knownSims: () => sims.imsis(),
     gatewayProblem: (text) => gateway.textProblem(text),
-    compliance: {
-      standing: (listId, now) => complianceRepo.listFacts(db.knex, listId, now),
-      skipExcludedWaiting: (id, advertising, now) =>
-        complianceRepo.skipExcludedWaiting(db.knex, id, advertising, { stopList: ru.compliance.exclusion['stop-list'], noConsent: ru.compliance.exclusion['no-consent'] }, now),
-    },
+    compliance: campaignCompliance(db.knex, exclusionReasons),
   });
   const payloadTag = await settings.secret('payload-tag', () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 8));
   const dispatcher = new Dispatcher({

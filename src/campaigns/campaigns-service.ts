@@ -55,10 +55,10 @@ export class CampaignsService {
     knownSims?: () => Promise<string[]>;
     /** What the installed gateway cannot send; flagged in the preview, before Start. */
     gatewayProblem?: (text: string) => string | null;
-    /** Stop-list and consent; absent: nobody is excluded (unit tests of the plan only). */
-    compliance?: CampaignCompliance;
+    /** Stop-list and consent (compliance-repo.ts `campaignCompliance`). */
+    compliance: CampaignCompliance;
   }) {
-    this.compliance = deps.compliance ?? { standing: async () => new Map(), skipExcludedWaiting: async () => ({ stopList: 0, noConsent: 0 }) };
+    this.compliance = deps.compliance;
     this.repo = deps.repo;
     this.lists = deps.lists;
     this.settings = deps.settings;

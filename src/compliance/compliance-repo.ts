@@ -313,3 +313,12 @@ function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
+
+/** What campaigns ask of compliance (campaigns-service.ts `CampaignCompliance`), on one knex. */
+export function campaignCompliance(knex: Knex, reasons: { stopList: string; noConsent: string }) {
+  const repo = new ComplianceRepo(knex);
+  return {
+    standing: (listId: number, now: Date) => repo.listFacts(knex, listId, now),
+    skipExcludedWaiting: (campaignId: number, advertising: boolean, now: Date) => repo.skipExcludedWaiting(knex, campaignId, advertising, reasons, now),
+  };
+}

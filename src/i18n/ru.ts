@@ -158,3 +158,6 @@ export const messageStateWords: Record<string, string> = {
   skipped: 'пропущено',
   unknown: 'неизвестно',
 };
+
+/** The reasons stored on messages the law leaves out. */
+export const exclusionReasons = { stopList: ru.compliance.exclusion['stop-list'], noConsent: ru.compliance.exclusion['no-consent'] };

@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { campaignCompliance } from '../../src/compliance/compliance-repo.js';
+import { exclusionReasons } from '../../src/i18n/ru.js';
 import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
 import { loadConfig } from '../../src/config.js';
 import { finalStates, type MessageState } from '../../src/dispatcher/message-state.js';
@@ -74,7 +76,7 @@ async function campaignOf(knex: Knex, n: number, prefix: string, name: string, s
     phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}` } })),
     now,
   );
-  const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: { now: () => new Date(), sleep } });
+  const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock: { now: () => new Date(), sleep }, compliance: campaignCompliance(knex, exclusionReasons) });
   const { campaign } = await service.create({ name, listId, template, kind: 'service', createdBy: null });
   if (start) await service.act(campaign.id, 'start');
   return { id: campaign.id, phones };

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { campaignCompliance } from '../../src/compliance/compliance-repo.js';
+import { exclusionReasons } from '../../src/i18n/ru.js';
 import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
 import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
@@ -73,7 +75,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}` } })),
       clock.now(),
     );
-    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock });
+    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock, compliance: campaignCompliance(knex, exclusionReasons) });
     const { campaign } = await service.create({ name: 'Тест', listId, template: '{{Имя}}, здравствуйте!', kind: 'service', createdBy: null });
     await service.act(campaign.id, 'start');
     return campaign.id;
@@ -203,7 +205,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     const phones = ['+79120000041', '+79120000042', '+79120000043'];
     const campaignId = await runningCampaign(phones);
     const knex = testDb.db.knex;
-    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists: new ListsRepo(knex), settings: new SettingsRepo(knex), clock });
+    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists: new ListsRepo(knex), settings: new SettingsRepo(knex), clock, compliance: campaignCompliance(knex, exclusionReasons) });
     const d = dispatcher(g);
     await d.recover();
     const first = reached(d, 'sent', 1);

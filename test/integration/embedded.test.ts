@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { campaignCompliance } from '../../src/compliance/compliance-repo.js';
+import { exclusionReasons } from '../../src/i18n/ru.js';
 import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
 import { systemClock } from '../../src/clock.js';
 import { DataDirLockedError, openEmbedded } from '../../src/db/knex.js';
@@ -32,7 +34,7 @@ test('the embedded default (PGlite): same migrations, one process at a time, dat
       fileName: 'клиенты.xlsx',
       createdBy: 'test',
     });
-    const campaigns = new CampaignsService({ repo: new CampaignsRepo(db.knex), lists, settings: new SettingsRepo(db.knex), clock: systemClock });
+    const campaigns = new CampaignsService({ repo: new CampaignsRepo(db.knex), lists, settings: new SettingsRepo(db.knex), clock: systemClock, compliance: campaignCompliance(db.knex, exclusionReasons) });
     const { campaign, summary } = await campaigns.create({ name: 'Проверка', listId: list.id, template: 'Здравствуйте, {{Имя}}!', kind: 'service', createdBy: null });
     assert.equal(summary.sendable, 2);
     await campaigns.act(campaign.id, 'start');

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CampaignScheduler } from '../../src/campaigns/campaign-schedule.js';
 import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
+import { campaignCompliance } from '../../src/compliance/compliance-repo.js';
+import { exclusionReasons } from '../../src/i18n/ru.js';
 import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
 import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
@@ -70,7 +72,12 @@ test('a 1000-recipient campaign over 3 SIMs (100/day, window 09–21, one SIM fa
     Array.from({ length: recipients }, (_, i) => ({ rowNumber: i + 2, phone: `+7916${String(i).padStart(7, '0')}`, fields: { Телефон: '', Имя: `Клиент ${i}` } })),
     clock.now(),
   );
-  const campaigns = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: settingsRepo, clock });
+  // Advertising goes only to numbers with consent: every recipient signed a form a month ago.
+  await knex.batchInsert('consents', Array.from({ length: recipients }, (_, i) => ({
+    phone: `+7916${String(i).padStart(7, '0')}`, action: 'given', at: new Date('2026-10-23T12:00:00+03:00'),
+    source: 'бумажная анкета', document: `анкета ${i}`, recorded_by: 'user:admin', recorded_at: new Date('2026-10-23T12:00:00+03:00'),
+  })), 500);
+  const campaigns = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: settingsRepo, clock, compliance: campaignCompliance(knex, exclusionReasons) });
   const { campaign } = await campaigns.create({ name: 'Многодневная', listId, template: 'Здравствуйте, {{Имя}}! Скидка 10% до пятницы.', kind: 'advertising', createdBy: null });
   assert.equal((await campaigns.act(campaign.id, 'start')).status, 'running');
 
