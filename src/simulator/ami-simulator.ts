@@ -32,6 +32,7 @@
  */
 import net from 'node:net';
 import { countSegments } from '../templates/segments.js';
+import { buildDeliverPdus, SIM_SMSC } from './sms-pdu.js';
 
 /**
  * What a simulated modem does with the next SMS:
@@ -91,6 +92,16 @@ export interface AmiSimulatorOptions {
    * Default 60000 (real time); e.g. 20 with `Validity: 1` expires after 20 ms.
    */
   msPerValidityMinute?: number;
+}
+
+/** Options for {@link AmiSimulator.injectIncomingSms}. */
+export interface InjectSmsOptions {
+  /** Deliver the same SMS this many times (a SIM re-read after a modem restart). Default 1. */
+  times?: number;
+  /** Concatenation reference (0–255). Default: a counter that increments per injected SMS. */
+  ref?: number;
+  /** The service-centre time stamp in the PDU. Default: now. */
+  at?: Date;
 }
 
 /** chan_dongle generation the simulator plays (docs/ami-protocol.md §2.1). */
@@ -206,6 +217,8 @@ export class AmiSimulator {
   private nextTaskId = 0;
   /** Classic: TP-MR counter (0–255) for ForeignID. */
   private nextMr = 0;
+  /** Concatenation reference of the next injected inbound SMS (0–255). */
+  private nextSmsRef = 0;
 
   private constructor(options: AmiSimulatorOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -270,11 +283,32 @@ export class AmiSimulator {
   }
 
   /**
-   * Simulates an inbound SMS exactly as chan_dongle reports it: `DongleNewSMS` (lossy: split on
-   * CR/LF, empty lines dropped) followed by its EXTRA blank line, then `DongleNewSMSBase64`.
+   * Simulates an inbound SMS exactly as chan_dongle reports it (chan-dongle-incoming.txt,
+   * docs/ami-protocol.md §2.6), to every logged-in session with events on:
+   * 1. one `DongleNewCMGR` per part, each in its own write: `Message: +CMGR: <stat>,,<len>\r\n<PDU>`
+   *    where `\r\n` is the two-character escape (backslash, r, backslash, n) as chan_dongle prints
+   *    it, `<len>` the TPDU length and `<PDU>` an SMS-DELIVER in hex (UCS-2, 67 units per part
+   *    beyond 70, concatenation UDH with a reference that increments per SMS; src/simulator/sms-pdu.ts);
+   * 2. `DongleNewSMS` (lossy: split on CR/LF, empty lines dropped) followed by its EXTRA blank line;
+   * 3. `DongleNewSMSBase64` (the exact UTF-8 text). For a one-part SMS 2 and 3 go in one write,
+   *    for a concatenated one in two, as recorded.
+   *
+   * `from` may be `+digits`, plain digits (a short code like "900") or alphanumeric ("MegaFon"):
+   * the PDU then carries address type 0x91, 0x81 or 0xD0 (GSM-7, at most 11 characters), and the
+   * `From:` header the string as given.
+   *
+   * Duplicates: `times: 2` (or more) re-delivers the SAME SMS — identical PDUs (same reference and
+   * time stamp; `+CMGR: 1` = REC READ after the first read) and events — like a modem re-reading its
+   * SIM after a restart with autodeletesms=no. Calling this twice with the same arguments is instead
+   * a second SMS with the same text (new reference, new time stamp). Both yield events a client
+   * must tell apart itself. Returns the PDUs (hex) of one delivery, for tests.
    */
-  injectIncomingSms(device: string, from: string, text: string): void {
+  injectIncomingSms(device: string, from: string, text: string, options: InjectSmsOptions = {}): string[] {
     this.modem(device);
+    const times = options.times ?? 1;
+    const ref = options.ref ?? this.nextSmsRef;
+    this.nextSmsRef = (ref + 1) % 256;
+    const pdus = buildDeliverPdus(from, text, { ref, at: options.at ?? new Date() });
     const lines = text.split(/\r\n|\r|\n/).filter((l) => l !== '');
     const lossy: Array<[string, string]> = [
       ['Event', 'DongleNewSMS'], ['Privilege', 'call,all'], ['Device', device], ['From', from],
@@ -285,8 +319,22 @@ export class AmiSimulator {
       ['Event', 'DongleNewSMSBase64'], ['Privilege', 'call,all'], ['Device', device], ['From', from],
       ['Message', Buffer.from(text, 'utf8').toString('base64')],
     ];
-    // One write, like chan_dongle's: the stray "\r\n" sits between the two events.
-    this.broadcastRaw(`${encode(lossy)}\r\n${encode(b64)}`);
+    for (let n = 0; n < times; n++) {
+      for (const pdu of pdus) {
+        // chan_dongle prints the raw AT line with its CR LF C-escaped: literally "\r\n".
+        this.broadcast([['Event', 'DongleNewCMGR'], ['Privilege', 'call,all'], ['Device', device],
+          ['Message', `+CMGR: ${n === 0 ? 0 : 1},,${pdu.tpduLength}\\r\\n${pdu.hex}`]]);
+      }
+      // The stray "\r\n" follows DongleNewSMS in the same write.
+      if (pdus.length === 1) {
+        this.broadcastRaw(`${encode(lossy)}\r\n${encode(b64)}`);
+      } else {
+        this.broadcastRaw(`${encode(lossy)}\r\n`);
+        this.broadcastRaw(encode(b64));
+      }
+    }
+    this.opts.log?.(`[${device}] inbound SMS, ${pdus.length} part(s)${times > 1 ? ` x${times}` : ''}`);
+    return pdus.map((p) => p.hex);
   }
 
   /** Abruptly closes every AMI session (like an Asterisk restart or a network cut). */
@@ -483,7 +531,7 @@ export class AmiSimulator {
       ['RSSI', up ? '20, -73 dBm' : '0, <= -113 dBm'], ['Mode', 'No Service'], ['Submode', 'No service'],
       ['ProviderName', up ? (o.operator ?? 'SimNet') : 'NONE'], ['LocationAreaCode', up ? '"1A2B"' : ''],
       ['CellID', up ? '"00C0FF' : ''], ['SubscriberNumber', up ? (o.subscriberNumber ?? 'Unknown') : 'Unknown'],
-      ['SMSServiceCenter', up ? '+79168999100' : ''],
+      ['SMSServiceCenter', up ? SIM_SMSC : ''],
       // Classic builds print the smsaspdu setting (gone in current builds, wdoekes#60).
       ...(this.generation === 'classic' ? [['SMSPDU', 'Yes'] as [string, string]] : []),
       ['UseUCS2Encoding', 'No'],

@@ -129,7 +129,8 @@ export function createApp(services: AppServices): express.Express {
       res.status(status).render('error', { title: 'Не получилось', message: 'Запрос не понят. Вернитесь назад и попробуйте ещё раз.' });
       return;
     }
-    log.error({ err: error, url: req.originalUrl }, 'page failed');
+    // Path only: a query string can carry a search (a name, a phone: personal data, 152-FZ).
+    log.error({ err: error, url: req.originalUrl.split('?', 1)[0] }, 'page failed');
     res.status(500).render('error', { title: 'Ошибка', message: 'Что-то пошло не так. Попробуйте ещё раз; если повторится — сообщите администратору.' });
   });
   return app;

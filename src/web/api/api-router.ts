@@ -291,7 +291,8 @@ export function apiRouter(services: AppServices): Router {
       res.status(status).json({ error: { code: status === 413 ? 'TOO_LARGE' : 'BAD_REQUEST', message: 'Тело запроса не разобрано: ожидается JSON в UTF-8.' } });
       return;
     }
-    log.error({ err: error, url: req.originalUrl }, 'api request failed');
+    // Path only: a query string can carry a search (a name, a phone: personal data, 152-FZ).
+    log.error({ err: error, url: req.originalUrl.split('?', 1)[0] }, 'api request failed');
     res.status(500).json({ error: { code: 'INTERNAL', message: 'Внутренняя ошибка. Подробности в журнале службы.' } });
   });
   return router;
