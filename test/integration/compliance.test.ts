@@ -177,4 +177,21 @@ describe('compliance: consent, opt-out by reply, inbox', () => {
     await assert.rejects(knex('audit_log').delete(), /append-only/);
     await assert.rejects(knex.raw('truncate audit_log'), /append-only/);
   });
+
+  test('the confirmation SMS, when switched on, goes once per opt-out, ahead of campaign traffic, to the stop-listed number', async () => {
+    const patched = await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ optOutConfirmation: { enabled: true, text: 'Вы отписаны. АБВ' } }) });
+    assert.equal(patched.status, 200);
+    const from = '+79165550001';
+    const before = h.simulator.received.length;
+    h.simulator.injectIncomingSms('dongle0', from, 'STOP', { times: 2 });
+    await inboxHas(h, from);
+    for (let i = 0; i < 200 && !h.simulator.sent.some((s) => s.number === from); i++) await new Promise((r) => setTimeout(r, 25));
+    h.simulator.injectIncomingSms('dongle0', from, 'стоп'); // a second opt-out of a listed number: no second confirmation
+    await inboxHas(h, from, 2);
+    await new Promise((r) => setTimeout(r, 300));
+    const confirmations = h.simulator.received.slice(before).filter((a) => a.action === 'DongleSendSMS' && a.headers.number === from);
+    assert.equal(confirmations.length, 1);
+    assert.equal(h.simulator.sent.find((s) => s.number === from)?.text, 'Вы отписаны. АБВ');
+    await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ optOutConfirmation: { enabled: false, text: 'Вы отписаны. АБВ' } }) });
+  });
 });
