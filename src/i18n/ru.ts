@@ -118,6 +118,12 @@ export const ru = {
       tooOld: (value: string) => `Дата согласия «${value}» раньше 2000 года. Проверьте, та ли это колонка и верен ли год.`,
       future: (value: string) => `Дата согласия «${value}» ещё не наступила. Проверьте год.`,
     },
+    consentDocument: (fileName: string, row: number) => `файл «${fileName}», строка ${row}`,
+    consentColumnUnknown: (column: string, columns: readonly string[]) =>
+      `В файле нет колонки согласия «${column}». Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
+    consentColumnNeedsSource: 'Укажите, откуда согласия в этом файле: например «бумажные анкеты», «форма на сайте».',
+    consentColumnErrors: (errors: ReadonlyArray<{ row: number; error: string }>, total: number) =>
+      `Список не загружен: в колонке согласия непонятные значения (${total}). ${errors.map((e) => `Строка ${e.row}: ${e.error}`).join(' ')}`,
     replyReason: (phrase: string) => `ответил «${phrase}»`,
     importReason: (fileName: string) => `из файла «${fileName}»`,
     inboundDocument: (id: number) => `входящее SMS №${id}`,

@@ -44,7 +44,16 @@ export class ListsRepo {
   constructor(private readonly knex: Knex) {}
 
   /** Inserts a list and all its contacts in one transaction: a failed import leaves nothing behind. */
-  async create(list: Omit<ListRecord, 'id' | 'createdAt' | 'imported'>, contacts: NewContact[], now: Date): Promise<number> {
+  /**
+   * The list and its contacts in one transaction; `alsoInTransaction` adds what must commit with
+   * them (the consents read from the file), so a failure leaves nothing half-stored.
+   */
+  async create(
+    list: Omit<ListRecord, 'id' | 'createdAt' | 'imported'>,
+    contacts: NewContact[],
+    now: Date,
+    alsoInTransaction?: (trx: Knex.Transaction, listId: number) => Promise<void>,
+  ): Promise<number> {
     return this.knex.transaction(async (trx) => {
       const [row] = await trx('lists')
         .insert({
@@ -70,6 +79,7 @@ export class ListsRepo {
           })),
         );
       }
+      await alsoInTransaction?.(trx, listId);
       return listId;
     });
   }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
+import { readConsentColumn } from '../compliance/consent-import.js';
 import { prepareImportInWorker } from './prepare-import-in-worker.js';
 import type { ListRecord, ListsRepo } from './lists-repo.js';
 
@@ -11,6 +12,8 @@ export interface ImportRequest {
   /** Column holding the phone numbers; detected when absent. */
   phoneColumn?: string | undefined;
   createdBy: string | null;
+  /** A column saying whether (and when) each person consented to advertising, and where such consents come from. */
+  consent?: { column: string; source: string } | undefined;
 }
 
 /** Names are for people to tell lists apart; a page of text is a mistake (or an attack on the pages). */
@@ -40,6 +43,8 @@ export class ListsService {
       throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(prepared.column, prepared.columns), { columns: prepared.columns });
     }
     const { columns, phoneColumn, result } = prepared;
+    const now = this.clock.now();
+    const consents = request.consent ? this.readConsents(request.consent, columns, result.contacts, request.fileName, now) : [];
     const name = request.name?.trim() || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName;
     const id = await this.repo.create(
       {
@@ -52,9 +57,27 @@ export class ListsService {
         createdBy: request.createdBy,
       },
       result.contacts,
-      this.clock.now(),
+      now,
+      consents.length === 0 ? undefined : async (trx) => {
+        for (let i = 0; i < consents.length; i += 1000) {
+          await trx('consents').insert(consents.slice(i, i + 1000).map((c) => ({
+            phone: c.phone, action: 'given', at: c.at, source: c.source, document: c.document,
+            recorded_by: request.createdBy ?? 'import', recorded_at: now,
+          })));
+        }
+      },
     );
     return (await this.repo.get(id))!;
+  }
+
+  private readConsents(consent: { column: string; source: string }, columns: string[], contacts: Parameters<typeof readConsentColumn>[0], fileName: string, now: Date) {
+    const column = consent.column.trim();
+    if (!columns.includes(column)) throw new AppError('VALIDATION', ru.compliance.consentColumnUnknown(column, columns), { field: 'consentColumn', columns });
+    const source = consent.source.trim();
+    if (!source || source.length > 100) throw new AppError('VALIDATION', ru.compliance.consentColumnNeedsSource, { field: 'consentSource' });
+    const { consents, errors } = readConsentColumn(contacts, column, source, fileName, now);
+    if (errors.length > 0) throw new AppError('VALIDATION', ru.compliance.consentColumnErrors(errors.slice(0, 5), errors.length), { field: 'consentColumn', columns });
+    return consents;
   }
 
   async get(id: number): Promise<ListRecord> {

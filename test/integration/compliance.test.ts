@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { campaignFinished, startHarness, uploadList, type Harness } from '../helpers/harness.js';
+import { campaignFinished, startHarness, uploadList, xlsxBuffer, type Harness } from '../helpers/harness.js';
 
 const header = ['Телефон', 'Имя'];
 /** 20 recipients; the one who will opt out is last, so both campaigns reach it well after the reply. */
@@ -193,5 +193,33 @@ describe('compliance: consent, opt-out by reply, inbox', () => {
     assert.equal(confirmations.length, 1);
     assert.equal(h.simulator.sent.find((s) => s.number === from)?.text, 'Вы отписаны. АБВ');
     await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ optOutConfirmation: { enabled: false, text: 'Вы отписаны. АБВ' } }) });
+  });
+
+  test('consents come from a column at upload (да/нет or a date, one source for the file); an unreadable cell refuses the file', async () => {
+    const file = (rows: unknown[][]) => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(xlsxBuffer(rows))]), 'анкеты.xlsx');
+      form.append('consentColumn', 'Согласие');
+      form.append('consentSource', 'бумажные анкеты');
+      return form;
+    };
+    const bad = await h.api('/lists', { method: 'POST', body: file([['Телефон', 'Согласие'], ['+79166660001', 'да'], ['+79166660002', 'может быть']]) });
+    assert.equal(bad.status, 422);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Строка 3/);
+    assert.equal((await h.service.db.knex('consents').where({ phone: '+79166660001' })).length, 0, 'nothing half-stored');
+
+    const list = await json<{ id: number }>(await h.api('/lists', { method: 'POST', body: file([
+      ['Телефон', 'Согласие'], ['+79166660001', 'да'], ['+79166660002', '15.03.2026'], ['+79166660003', 'нет'], ['+79166660004', ''],
+    ]) }), 201);
+    const dated = await json<{ consented: boolean; history: Array<{ at: string; source: string; document: string }> }>(await h.api('/consents/+79166660002'));
+    assert.equal(dated.consented, true);
+    assert.equal(dated.history[0]?.at, '2026-03-15T00:00:00.000Z');
+    assert.equal(dated.history[0]?.source, 'бумажные анкеты');
+    assert.equal(dated.history[0]?.document, 'файл «анкеты.xlsx», строка 3');
+    const ad = await json<CampaignReply>(
+      await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'Анкеты', listId: list.id, template: 'Скидка!', kind: 'advertising' }) }),
+      201,
+    );
+    assert.deepEqual(ad.excluded, { stopList: 0, noConsent: 2 });
   });
 });

@@ -51,6 +51,13 @@ function simJson(s: SimView) {
   };
 }
 
+/** The optional consent column of an upload form (`consentColumn`, `consentSource`). */
+export function consentOfForm(body: unknown): { column: string; source: string } | undefined {
+  const b = (body ?? {}) as { consentColumn?: unknown; consentSource?: unknown };
+  if (typeof b.consentColumn !== 'string' || b.consentColumn.trim() === '') return undefined;
+  return { column: b.consentColumn, source: typeof b.consentSource === 'string' ? b.consentSource : '' };
+}
+
 const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
@@ -87,6 +94,7 @@ export function apiRouter(services: AppServices): Router {
       name: typeof req.body?.name === 'string' ? req.body.name : undefined,
       phoneColumn: typeof req.body?.phoneColumn === 'string' ? req.body.phoneColumn : undefined,
       createdBy: `token:${res.locals.tokenName}`,
+      consent: consentOfForm(req.body),
     });
     res.status(201).json({
       id: list.id,

@@ -4,6 +4,7 @@ import type { AppServices } from '../app.js';
 import { verifyCsrf } from '../middleware/csrf.js';
 import { uploadFile } from '../upload.js';
 import { parseId } from '../params.js';
+import { consentOfForm } from '../api/api-router.js';
 
 export function listRoutes({ lists }: AppServices): Router {
   const router = Router();
@@ -14,7 +15,12 @@ export function listRoutes({ lists }: AppServices): Router {
 
   // multer parses the body first, so the CSRF token in the form can be checked.
   router.post('/lists', uploadFile, verifyCsrf, async (req, res) => {
-    const form = { name: String(req.body?.name ?? ''), phoneColumn: String(req.body?.phoneColumn ?? '') };
+    const form = {
+      name: String(req.body?.name ?? ''),
+      phoneColumn: String(req.body?.phoneColumn ?? ''),
+      consentColumn: String(req.body?.consentColumn ?? ''),
+      consentSource: String(req.body?.consentSource ?? ''),
+    };
     try {
       if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Выберите файл со списком (.xlsx или .csv).');
       const list = await lists.importFile({
@@ -22,7 +28,8 @@ export function listRoutes({ lists }: AppServices): Router {
         fileName: req.file.originalname,
         name: form.name,
         phoneColumn: form.phoneColumn,
-        createdBy: req.session.login ?? null,
+        createdBy: req.session.login ? `user:${req.session.login}` : null,
+        consent: consentOfForm(req.body),
       });
       res.redirect(303, `/lists/${list.id}`);
     } catch (error) {
