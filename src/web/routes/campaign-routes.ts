@@ -51,7 +51,7 @@ export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: 
         req.session.flash = 'Рассылка создана. Проверьте сводку и нажмите «Старт».';
         return res.redirect(303, `/campaigns/${campaign.id}`);
       }
-      const preview = await campaigns.preview(form.listId, form.template);
+      const preview = await campaigns.preview(form.listId, form.template, 10, form.kind);
       res.render('campaigns/new', { ...(await newForm(form)), preview });
     } catch (error) {
       if (!isAppError(error)) throw error;
