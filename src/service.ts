@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { AuditLog } from './audit/audit-log.js';
 import { hashPassword } from './auth/password.js';
 import { KnexSessionStore } from './auth/session-store.js';
 import { TokensRepo } from './auth/tokens.js';
@@ -36,7 +37,7 @@ async function ensureFirstAdmin(users: UsersRepo, log: Logger): Promise<void> {
   await users.upsert('admin', await hashPassword(password), 'admin');
   log.warn({ event: 'users.first-admin' }, 'created the first user "admin"');
   process.stderr.write(
-    `\n  Создан первый пользователь: логин admin, пароль ${password}\n  Запишите пароль: он показан один раз. Сменить: остановите службу и выполните npx simcast user add --login admin --role admin\n\n`,
+    `\n  Создан первый пользователь: логин admin, пароль ${password}\n  Запишите пароль: он показан один раз. Сменить его можно на странице «Пользователи».\n\n`,
   );
 }
 
@@ -118,6 +119,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     log,
     users,
     tokens: new TokensRepo(db.knex),
+    audit: new AuditLog(db.knex),
     lists: new ListsService(listsRepo, clock),
     campaigns,
     settings,

@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import { messageStates } from '../../dispatcher/message-state.js';
 import type { AppServices } from '../app.js';
-import { requireToken } from '../middleware/auth.js';
+import { requireRole, requireToken } from '../middleware/auth.js';
 import { rejectNul } from '../middleware/reject-nul.js';
 import { issuesText } from '../../i18n/validation-messages.js';
 import { parseId } from '../params.js';
@@ -61,6 +61,9 @@ export function apiRouter(services: AppServices): Router {
   const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
+  // Every route needs at least a staff token; changes to settings and SIMs add requireRole('admin').
+  router.use(requireRole('staff'));
+  const admin = requireRole('admin');
   router.use(express.json({ limit: '1mb' }));
   router.use(rejectNul);
 
@@ -153,7 +156,7 @@ export function apiRouter(services: AppServices): Router {
     res.json((await sims.list(modems ?? [])).map(simJson));
   });
 
-  router.patch('/sims/:imsi', async (req, res) => {
+  router.patch('/sims/:imsi', admin, async (req, res) => {
     const { modems } = await sims.modems();
     await sims.update(String(req.params.imsi), req.body ?? {});
     const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
@@ -173,7 +176,7 @@ export function apiRouter(services: AppServices): Router {
     res.json(await settings.get());
   });
 
-  router.patch('/settings', async (req, res) => {
+  router.patch('/settings', admin, async (req, res) => {
     const parsed = settingsPatchSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validation(parsed.error);
     res.json(await settings.update(parsed.data, clock.now()));
