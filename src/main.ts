@@ -1,8 +1,11 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { AuditLog } from './audit/audit-log.js';
+import { actorLabel, systemActor } from './auth/actor.js';
 import { hashPassword, passwordProblem } from './auth/password.js';
 import { TokensRepo } from './auth/tokens.js';
-import { UsersRepo, type Role } from './auth/users-repo.js';
+import { loginPattern, UsersRepo, type Role } from './auth/users-repo.js';
+import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/knex.js';
 import { migrateLatest } from './db/migrations.js';
@@ -15,7 +18,13 @@ const usage = `simcast — SMS-рассылки через SIM-карты мод
   npx simcast migrate                                применить миграции базы данных
   npx simcast user add --login ИМЯ [--role admin|staff] [--password-stdin]
                                                      создать пользователя (или сменить пароль)
-  npx simcast token create --name ИМЯ                выдать токен для API (показывается один раз)
+                                                     (по умолчанию --role staff)
+  npx simcast token create --name ИМЯ [--role admin|staff]
+                                                     выдать токен для API (показывается один раз;
+                                                     по умолчанию --role admin)
+
+Пока служба работает, пользователей и токены удобнее создавать на страницах
+«Пользователи» и «Токены API» (нужен вход администратором).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       login: { type: 'string' },
-      role: { type: 'string', default: 'staff' },
+      role: { type: 'string' },
       name: { type: 'string' },
       'password-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -46,23 +55,41 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'user' && sub === 'add') {
     const login = values.login?.trim();
-    if (!login || !/^[\p{L}\p{N}._@-]{1,64}$/u.test(login)) return fail('Укажите --login: буквы, цифры, . _ @ -, до 64 символов.');
-    if (values.role !== 'admin' && values.role !== 'staff') return fail('--role: admin или staff.');
+    if (!login || !loginPattern.test(login)) return fail('Укажите --login: буквы, цифры, . _ @ -, до 64 символов.');
+    const role = values.role ?? 'staff';
+    if (role !== 'admin' && role !== 'staff') return fail('--role: admin или staff.');
     const password = await readPassword(values['password-stdin']);
     const problem = passwordProblem(password);
     if (problem) return fail(problem);
     const hash = await hashPassword(password);
     return withDb(config, async (knex) => {
-      const { created } = await new UsersRepo(knex).upsert(login, hash, values.role as Role);
-      console.log(created ? `Пользователь «${login}» создан (${values.role}).` : `Пароль и роль пользователя «${login}» обновлены.`);
+      const users = new UsersRepo(knex);
+      const { user, created } = await users.upsert(login, hash, role as Role);
+      const actor = systemActor('cli');
+      const now = systemClock.now();
+      if (created) {
+        await new AuditLog(knex).record(knex, actor, now, 'user.create', login, { role });
+      } else {
+        // A new password ends the user's open sessions, as on the «Пользователи» page.
+        const ended = await users.deleteSessions(knex, user.id);
+        await new AuditLog(knex).record(knex, actor, now, 'user.password-reset', login, { role, sessionsEnded: ended });
+      }
+      console.log(created ? `Пользователь «${login}» создан (${role}).` : `Пароль и роль пользователя «${login}» обновлены.`);
     });
   }
   if (command === 'token' && sub === 'create') {
     const name = values.name?.trim();
     if (!name || name.length > 100) return fail('Укажите --name: для чего токен (например, crm), до 100 символов.');
+    const role = values.role ?? 'admin';
+    if (role !== 'admin' && role !== 'staff') return fail('--role: admin или staff.');
     return withDb(config, async (knex) => {
-      const { token } = await new TokensRepo(knex).create(name);
-      console.log(`Токен «${name}» (сохраните его: он показывается один раз):\n${token}`);
+      const actor = systemActor('cli');
+      const { id, token } = await knex.transaction(async (trx) => {
+        const created = await new TokensRepo(knex).create(name, { role, createdBy: actorLabel(actor) }, trx);
+        await new AuditLog(knex).record(trx, actor, systemClock.now(), 'token.create', name, { id: created.id, role });
+        return created;
+      });
+      console.log(`Токен «${name}» №${id}, роль ${role} (сохраните его: он показывается один раз):\n${token}`);
     });
   }
   process.stderr.write(usage);

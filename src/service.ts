@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { AuditLog } from './audit/audit-log.js';
 import { hashPassword } from './auth/password.js';
 import { KnexSessionStore } from './auth/session-store.js';
 import { TokensRepo } from './auth/tokens.js';
@@ -23,7 +24,6 @@ import { SimsRepo } from './sims/sims-repo.js';
 import { SimsService } from './sims/sims-service.js';
 import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
-import { AuditLog } from './audit/audit-log.js';
 import { campaignCompliance, ComplianceRepo } from './compliance/compliance-repo.js';
 import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
@@ -43,7 +43,7 @@ async function ensureFirstAdmin(users: UsersRepo, log: Logger): Promise<void> {
   await users.upsert('admin', await hashPassword(password), 'admin');
   log.warn({ event: 'users.first-admin' }, 'created the first user "admin"');
   process.stderr.write(
-    `\n  Создан первый пользователь: логин admin, пароль ${password}\n  Запишите пароль: он показан один раз. Сменить: остановите службу и выполните npx simcast user add --login admin --role admin\n\n`,
+    `\n  Создан первый пользователь: логин admin, пароль ${password}\n  Запишите пароль: он показан один раз. Сменить его можно на странице «Пользователи».\n\n`,
   );
 }
 

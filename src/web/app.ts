@@ -4,6 +4,7 @@ import { engine } from 'express-handlebars';
 import session from 'express-session';
 import helmet from 'helmet';
 import type { Knex } from 'knex';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { KnexSessionStore } from '../auth/session-store.js';
 import type { TokensRepo } from '../auth/tokens.js';
 import type { UsersRepo } from '../auth/users-repo.js';
@@ -18,11 +19,10 @@ import type { SmsGateway } from '../modems/sms-gateway.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import type { SimsService } from '../sims/sims-service.js';
 import type { NotificationsService } from '../notifications/notifications-service.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { ComplianceService } from '../compliance/compliance-service.js';
 import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
-import { requireLogin } from './middleware/auth.js';
+import { requireLogin, requireRole, sessionActor } from './middleware/auth.js';
 import { csrfToken, verifyCsrf } from './middleware/csrf.js';
 import { rejectNul } from './middleware/reject-nul.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -30,6 +30,7 @@ import { campaignRoutes } from './routes/campaign-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
+import { accountRoutes } from './routes/account-routes.js';
 
 export interface AppServices {
   knex: Knex;
@@ -37,12 +38,12 @@ export interface AppServices {
   log: Logger;
   users: UsersRepo;
   tokens: TokensRepo;
+  audit: AuditLog;
   lists: ListsService;
   campaigns: CampaignsService;
   settings: SettingsRepo;
   sims: SimsService;
   notifications: NotificationsService;
-  audit: AuditLog;
   compliance: ComplianceService;
   scheduler: CampaignScheduler;
   gateway: SmsGateway;
@@ -96,10 +97,13 @@ export function createApp(services: AppServices): express.Express {
   app.use(express.urlencoded({ extended: false, limit: '200kb' }));
   app.use(express.json({ limit: '200kb' }));
   app.use(rejectNul);
+  // The session's user as they are now (role, disabled), on every page request.
+  app.use(sessionActor(services.users));
   app.use(async (req, res, next) => {
     res.locals.timezone = (await services.settings.get()).timezone;
     res.locals.simulated = services.simulated;
-    res.locals.user = req.session.userId ? { login: req.session.login, isAdmin: req.session.role === 'admin' } : null;
+    const actor = res.locals.actor;
+    res.locals.user = actor ? { login: actor.name, isAdmin: actor.role === 'admin' } : null;
     res.locals.flash = req.session.flash;
     if (req.session.flash) delete req.session.flash;
     res.locals.csrf = () => csrfToken(req);
@@ -109,12 +113,15 @@ export function createApp(services: AppServices): express.Express {
   app.use(authRoutes(services));
   // Multipart uploads are parsed inside their route before the CSRF check; everything else here.
   app.use(requireLogin);
+  // Every page below needs at least the staff role; admin pages and actions add requireRole('admin').
+  app.use(requireRole('staff'));
   app.use(listRoutes(services));
   app.use(verifyCsrf);
   app.get('/', (_req, res) => res.redirect('/campaigns'));
   app.use(campaignRoutes(services));
   app.use(modemRoutes(services));
   app.use(settingsRoutes(services));
+  app.use(accountRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import * as XLSX from 'xlsx';
+import { AuditLog } from '../../src/audit/audit-log.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { TokensRepo } from '../../src/auth/tokens.js';
 import { UsersRepo } from '../../src/auth/users-repo.js';
@@ -15,6 +16,8 @@ export interface Harness {
   simulator: AmiSimulator;
   testDb: TestDatabase;
   token: string;
+  /** The audit log of the service's database, for asserting who did what. */
+  audit: AuditLog;
   /** fetch against the service with the API token. */
   api(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -57,6 +60,7 @@ export async function startHarness(options: { delayPerPartMs?: number; messageTi
     simulator,
     testDb,
     token,
+    audit: new AuditLog(testDb.db.knex),
     api: (path, init = {}) =>
       fetch(`${service.url}/api/v1${path}`, {
         ...init,

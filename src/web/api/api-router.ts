@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import { messageStates } from '../../dispatcher/message-state.js';
 import type { AppServices } from '../app.js';
-import { requireToken } from '../middleware/auth.js';
+import { requireRole, requireToken } from '../middleware/auth.js';
 import { rejectNul } from '../middleware/reject-nul.js';
 import { issuesText } from '../../i18n/validation-messages.js';
 import { allowedMethods } from '../method-not-allowed.js';
@@ -63,10 +63,11 @@ const pageQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** Who calls: the token (res.locals.actor when the auth middleware set one). */
-function apiActor(req: Request, res: Response): Actor {
+/** Who calls: the token, as requireToken put it on res.locals. */
+function apiActor(_req: Request, res: Response): Actor {
   const actor = res.locals.actor as Actor | undefined;
-  return actor ?? { kind: 'token', id: null, name: String(res.locals.tokenName ?? '?'), role: 'admin', address: req.ip ?? null };
+  if (!actor) throw new AppError('UNAUTHORIZED', 'Нужен действующий токен.');
+  return actor;
 }
 
 function validation(error: z.ZodError): AppError {
@@ -83,6 +84,9 @@ export function apiRouter(services: AppServices): Router {
   const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
+  // Every route needs at least a staff token; changes to settings and SIMs add requireRole('admin').
+  router.use(requireRole('staff'));
+  const admin = requireRole('admin');
   router.use(express.json({ limit: '1mb' }));
   router.use(rejectNul);
 
@@ -177,7 +181,7 @@ export function apiRouter(services: AppServices): Router {
     res.json((await sims.list(modems ?? [])).map(simJson));
   });
 
-  router.patch('/sims/:imsi', async (req, res) => {
+  router.patch('/sims/:imsi', admin, async (req, res) => {
     const { modems } = await sims.modems();
     await sims.update(String(req.params.imsi), req.body ?? {});
     const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
@@ -263,8 +267,7 @@ export function apiRouter(services: AppServices): Router {
     res.json(inboxJson(await compliance.setHandled(apiActor(req, res), parseId(req.params.id), body.handled)));
   });
 
-  router.get('/audit', async (req, res) => {
-    if (apiActor(req, res).role !== 'admin') throw new AppError('FORBIDDEN', 'Журнал действий доступен только токену администратора.');
+  router.get('/audit', admin, async (req, res) => {
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v.slice(0, 100) : undefined);
     const items = await services.audit.list({ action: str(req.query.action), actor: str(req.query.actor), limit: 500 });
     res.json({ items: items.map((e) => ({ at: e.at, actor: e.actor, address: e.address, action: e.action, target: e.target, details: e.details })) });
@@ -274,7 +277,7 @@ export function apiRouter(services: AppServices): Router {
     res.json(await settings.get());
   });
 
-  router.patch('/settings', async (req, res) => {
+  router.patch('/settings', admin, async (req, res) => {
     const parsed = settingsPatchSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validation(parsed.error);
     res.json(await settings.update(parsed.data, clock.now()));

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import type { Actor } from '../../auth/actor.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hashPassword, verifyPassword } from '../../auth/password.js';
 import type { AppServices } from '../app.js';
@@ -11,7 +12,12 @@ function safeNext(next: unknown): string {
 
 let dummyHash: Promise<string> | undefined;
 
-export function authRoutes({ users, clock }: AppServices): Router {
+/** Whoever typed at the login form, before we know who they are. */
+function anonymous(req: Request): Actor {
+  return { kind: 'user', id: null, name: 'anonymous', role: 'staff', address: req.ip ?? null };
+}
+
+export function authRoutes({ users, clock, audit, knex }: AppServices): Router {
   const router = Router();
   // Per login AND address, so nobody elsewhere can lock a colleague out; per address alone, looser.
   const perLogin = new LoginThrottle(5, 15 * 60_000);
@@ -38,24 +44,31 @@ export function authRoutes({ users, clock }: AppServices): Router {
     // An unknown login costs the same slow hash, so response time does not tell which logins exist.
     dummyHash ??= hashPassword('not-a-password');
     const ok = await verifyPassword(password, user ? user.passwordHash : await dummyHash);
-    if (!user || !ok) {
+    // A disabled user gets the same answer as a wrong password, after the same slow hash.
+    if (!user || !ok || user.disabledAt) {
       perLogin.recordFailure(pair, clock.now());
       perAddress.recordFailure(address, clock.now());
+      const reason = !user ? 'unknown-login' : !ok ? 'wrong-password' : 'disabled';
+      await audit.record(knex, anonymous(req), clock.now(), 'user.login-failed', login.slice(0, 64), { reason });
       res.status(401).render('login', { title: 'Вход', next: safeNext(body.next), bare: true, login, error: 'Неверный логин или пароль.' });
       return;
     }
     perLogin.recordSuccess(pair);
+    const actor: Actor = { kind: 'user', id: user.id, name: user.login, role: user.role, address: req.ip ?? null };
+    await audit.record(knex, actor, clock.now(), 'user.login', user.login);
     req.session.regenerate((err) => {
       if (err) return next(err);
+      // Only who it is: the role and state are read from the users table on every request.
       req.session.userId = user.id;
       req.session.login = user.login;
-      req.session.role = user.role;
       res.redirect(303, safeNext(body.next));
     });
   });
 
   // Logging out of a session that already expired just shows the login page.
-  router.post('/logout', (req, res, next) => (req.session.userId ? verifyCsrf(req, res, next) : res.redirect(303, '/login')), (req, res, next) => {
+  router.post('/logout', (req, res, next) => (res.locals.actor ? verifyCsrf(req, res, next) : res.redirect(303, '/login')), async (req, res, next) => {
+    const actor = res.locals.actor!;
+    await audit.record(knex, actor, clock.now(), 'user.logout', actor.name);
     req.session.destroy((err) => (err ? next(err) : res.redirect(303, '/login')));
   });
   return router;

@@ -19,7 +19,7 @@ export function modemRoutes({ sims }: AppServices): Router {
         dayPercent: s.dailyLimit ? Math.min(100, Math.round((s.usedToday / s.dailyLimit) * 100)) : 100,
         monthPercent: s.monthlyLimit ? Math.min(100, Math.round((s.usedThisMonth / s.monthlyLimit) * 100)) : 100,
       })),
-      isAdmin: req.session.role === 'admin',
+      isAdmin: res.locals.actor?.role === 'admin',
     });
   });
 
