@@ -182,30 +182,14 @@ export class ComplianceRepo {
 
   /** Oldest first, as the register reads. */
   async consentHistory(db: Db, phone: string): Promise<Array<ConsentEvent & { recordedAt: Date }>> {
-    const rows: Array<{ action: ConsentAction; at: Date; source: string; document: string | null; recorded_by: string; recorded_at: Date }> =
-      await db('consents').where({ phone }).orderBy([{ column: 'at' }, { column: 'id' }]);
-    return rows.map((r) => ({
-      action: r.action,
-      at: new Date(r.at),
-      source: r.source,
-      document: r.document,
-      recordedBy: r.recorded_by,
-      recordedAt: new Date(r.recorded_at),
-    }));
+    const rows: ConsentRow[] = await db('consents').where({ phone }).orderBy([{ column: 'at' }, { column: 'id' }]);
+    return rows.map(toConsentEntry);
   }
 
   /** Latest entries of the register (newest first), for the page. */
   async recentConsents(limit = 100): Promise<Array<ConsentEvent & { phone: string; recordedAt: Date }>> {
-    const rows = await this.knex('consents').orderBy([{ column: 'recorded_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
-    return rows.map((r: { phone: string; action: ConsentAction; at: Date; source: string; document: string | null; recorded_by: string; recorded_at: Date }) => ({
-      phone: r.phone,
-      action: r.action,
-      at: new Date(r.at),
-      source: r.source,
-      document: r.document,
-      recordedBy: r.recorded_by,
-      recordedAt: new Date(r.recorded_at),
-    }));
+    const rows: ConsentRow[] = await this.knex('consents').orderBy([{ column: 'recorded_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+    return rows.map((r) => ({ phone: r.phone, ...toConsentEntry(r) }));
   }
 
   // ------------------------------------------------------------------ suppressions
@@ -283,6 +267,12 @@ export class ComplianceRepo {
     const n = await db('inbound_sms').where({ id }).update(handled ? { handled_at: now, handled_by: by } : { handled_at: null, handled_by: null });
     return n > 0;
   }
+}
+
+interface ConsentRow { phone: string; action: ConsentAction; at: Date; source: string; document: string | null; recorded_by: string; recorded_at: Date }
+
+function toConsentEntry(r: ConsentRow): ConsentEvent & { recordedAt: Date } {
+  return { action: r.action, at: new Date(r.at), source: r.source, document: r.document, recordedBy: r.recorded_by, recordedAt: new Date(r.recorded_at) };
 }
 
 function toStopListEntry(row: { phone: string; reason: string | null; source: StopListSource; created_by: string; created_at: Date }): StopListEntry {
