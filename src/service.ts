@@ -28,6 +28,8 @@ import { ComplianceRepo } from './compliance/compliance-repo.js';
 import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
 import { PhoneKeys } from './compliance/phone-keys.js';
+import { ErasureRepo } from './compliance/erasure-repo.js';
+import { ErasureService } from './compliance/erasure.js';
 import { routeGatewayEvents } from './gateway-events.js';
 import { ru } from './i18n/ru.js';
 import { createApp } from './web/app.js';
@@ -95,6 +97,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const phoneKeys = new PhoneKeys();
   const complianceRepo = new ComplianceRepo(db.knex);
   const compliance = new ComplianceService({ repo: complianceRepo, audit, settings, clock, log: log.child({ component: 'compliance' }), instanceId: config.instanceId, phoneKeys });
+  const erasure = new ErasureService({ repo: new ErasureRepo(db.knex), audit, clock, phoneKeys, log: log.child({ component: 'erasure' }) });
   const campaigns = new CampaignsService({
     repo: new CampaignsRepo(db.knex),
     lists: listsRepo,
@@ -125,6 +128,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   });
   notifications.onQueued = () => dispatcher.notify();
   compliance.onChange = () => dispatcher.notify();
+  erasure.onChange = () => dispatcher.notify();
   const unrouteEvents = routeGatewayEvents(gateway, { compliance }, log);
 
   const simsService = new SimsService(sims, settings, gateway, clock);
@@ -140,13 +144,14 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     log,
     users,
     tokens: new TokensRepo(db.knex),
-    lists: new ListsService(listsRepo, clock),
+    lists: new ListsService(listsRepo, clock, (phones) => erasure.suppressedAmong(phones)),
     campaigns,
     settings,
     sims: simsService,
     notifications,
     audit,
     compliance,
+    erasure,
     scheduler: new CampaignScheduler(db.knex, sims, settings, () => simsService.recentModems(), clock),
     gateway,
     dispatcher,

@@ -20,6 +20,7 @@ import type { SimsService } from '../sims/sims-service.js';
 import type { NotificationsService } from '../notifications/notifications-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ComplianceService } from '../compliance/compliance-service.js';
+import type { ErasureService } from '../compliance/erasure.js';
 import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin } from './middleware/auth.js';
@@ -30,6 +31,7 @@ import { campaignRoutes } from './routes/campaign-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
+import { erasureRoutes } from './routes/erasure-routes.js';
 
 export interface AppServices {
   knex: Knex;
@@ -44,6 +46,7 @@ export interface AppServices {
   notifications: NotificationsService;
   audit: AuditLog;
   compliance: ComplianceService;
+  erasure: ErasureService;
   scheduler: CampaignScheduler;
   gateway: SmsGateway;
   dispatcher: Dispatcher;
@@ -115,6 +118,7 @@ export function createApp(services: AppServices): express.Express {
   app.use(campaignRoutes(services));
   app.use(modemRoutes(services));
   app.use(settingsRoutes(services));
+  app.use(erasureRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });
