@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../errors.js';
 import type { TokensRepo } from '../../auth/tokens.js';
 import type { Clock } from '../../clock.js';
+import type { Actor } from '../../auth/actor.js';
 
 /** Pages: a logged-in session, else the login page (and back here afterwards). */
 export function requireLogin(req: Request, res: Response, next: NextFunction): void {
@@ -26,6 +27,7 @@ export function requireToken(tokens: TokensRepo, clock: Clock) {
       return next(new AppError('UNAUTHORIZED', 'Нужен действующий токен: заголовок Authorization: Bearer <токен>. Токен выдаёт команда npx simcast token create.'));
     }
     res.locals.tokenName = token.name;
+    res.locals.actor = { kind: 'token', id: token.id, name: token.name, role: token.role, address: req.ip ?? null } satisfies Actor;
     next();
   };
 }
