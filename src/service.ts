@@ -29,7 +29,7 @@ import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
 import { PhoneKeys } from './compliance/phone-keys.js';
 import { ErasureRepo } from './compliance/erasure-repo.js';
-import { ErasureService } from './compliance/erasure.js';
+import { ErasureService, erasedSkipReason } from './compliance/erasure.js';
 import { routeGatewayEvents } from './gateway-events.js';
 import { ru } from './i18n/ru.js';
 import { createApp } from './web/app.js';
@@ -124,6 +124,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   campaigns.onChange = () => dispatcher.notify();
   const notifications = new NotificationsService(db.knex, settings, clock, async (phone, now) => {
     const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
+    if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
     return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
   });
   notifications.onQueued = () => dispatcher.notify();
