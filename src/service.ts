@@ -28,6 +28,8 @@ import { campaignCompliance, ComplianceRepo } from './compliance/compliance-repo
 import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
 import { PhoneKeys } from './compliance/phone-keys.js';
+import { ErasureRepo } from './compliance/erasure-repo.js';
+import { ErasureService, erasedSkipReason } from './compliance/erasure.js';
 import { routeGatewayEvents } from './gateway-events.js';
 import { exclusionReasons } from './i18n/ru.js';
 import { createApp } from './web/app.js';
@@ -95,6 +97,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const phoneKeys = new PhoneKeys();
   const complianceRepo = new ComplianceRepo(db.knex);
   const compliance = new ComplianceService({ repo: complianceRepo, audit, settings, clock, log: log.child({ component: 'compliance' }), instanceId: config.instanceId, phoneKeys });
+  const erasure = new ErasureService({ repo: new ErasureRepo(db.knex), audit, clock, phoneKeys, log: log.child({ component: 'erasure' }) });
   const campaigns = new CampaignsService({
     repo: new CampaignsRepo(db.knex),
     lists: listsRepo,
@@ -117,10 +120,12 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   campaigns.onChange = () => dispatcher.notify();
   const notifications = new NotificationsService(db.knex, settings, clock, async (phone, now) => {
     const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
+    if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
     return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
   });
   notifications.onQueued = () => dispatcher.notify();
   compliance.onChange = () => dispatcher.notify();
+  erasure.onChange = () => dispatcher.notify();
   const unrouteEvents = routeGatewayEvents(gateway, { compliance }, log);
 
   const simsService = new SimsService(sims, settings, gateway, clock);
@@ -136,13 +141,14 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     log,
     users,
     tokens: new TokensRepo(db.knex),
-    lists: new ListsService(listsRepo, clock),
+    lists: new ListsService(listsRepo, clock, (phones) => erasure.suppressedAmong(phones)),
     campaigns,
     settings,
     sims: simsService,
     notifications,
     audit,
     compliance,
+    erasure,
     scheduler: new CampaignScheduler(db.knex, sims, settings, () => simsService.recentModems(), clock),
     gateway,
     dispatcher,

@@ -13,6 +13,7 @@ import * as indexRetriesAndNotifications from '../../migrations/20261126001100_i
 import * as createAuditLog from '../../migrations/20261201000100_create-audit-log.js';
 import * as usersStateAndTokenRoles from '../../migrations/20261201000200_users-state-and-token-roles.js';
 import * as createCompliance from '../../migrations/20261201000300_create-compliance.js';
+import * as listsSuppressed from '../../migrations/20261202000100_lists-suppressed.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,6 +40,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261201000100_create-audit-log', createAuditLog],
   ['20261201000200_users-state-and-token-roles', usersStateAndTokenRoles],
   ['20261201000300_create-compliance', createCompliance],
+  ['20261202000100_lists-suppressed', listsSuppressed],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

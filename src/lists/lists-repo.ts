@@ -9,6 +9,8 @@ export interface ListRecord {
   imported: number;
   duplicates: Array<{ row: number; phone: string; firstRow: number }>;
   rejected: Array<{ row: number; value: string; reason: string }>;
+  /** Rows dropped because their number was erased on request (152-FZ): it must not come back. */
+  suppressed: number;
   createdBy: string | null;
   createdAt: Date;
 }
@@ -35,6 +37,7 @@ function toList(row: Record<string, unknown>): ListRecord {
     imported: row.imported as number,
     duplicates: row.duplicates as ListRecord['duplicates'],
     rejected: row.rejected as ListRecord['rejected'],
+    suppressed: Number(row.suppressed ?? 0),
     createdBy: (row.created_by as string | null) ?? null,
     createdAt: new Date(row.created_at as string),
   };
@@ -49,7 +52,7 @@ export class ListsRepo {
    * them (the consents read from the file), so a failure leaves nothing half-stored.
    */
   async create(
-    list: Omit<ListRecord, 'id' | 'createdAt' | 'imported'>,
+    list: Omit<ListRecord, 'id' | 'createdAt' | 'imported' | 'suppressed'> & { suppressed?: number },
     contacts: NewContact[],
     now: Date,
     alsoInTransaction?: (trx: Knex.Transaction, listId: number) => Promise<void>,
@@ -64,6 +67,7 @@ export class ListsRepo {
           imported: contacts.length,
           duplicates: JSON.stringify(list.duplicates),
           rejected: JSON.stringify(list.rejected),
+          suppressed: list.suppressed ?? 0,
           created_by: list.createdBy,
           created_at: now,
         })

@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
 import { readConsentColumn } from '../compliance/consent-import.js';
+import { dropSuppressed, type SuppressedAmong } from './drop-suppressed.js';
 import { prepareImportInWorker } from './prepare-import-in-worker.js';
 import type { ListRecord, ListsRepo } from './lists-repo.js';
 
@@ -23,6 +24,8 @@ export class ListsService {
   constructor(
     private readonly repo: ListsRepo,
     private readonly clock: Clock,
+    /** Numbers erased on request (152-FZ): an upload drops them. Absent: nothing is dropped. */
+    private readonly suppressedAmong: SuppressedAmong = async () => new Set(),
   ) {}
 
   /**
@@ -42,7 +45,8 @@ export class ListsService {
     if (prepared.kind === 'unknown-phone-column') {
       throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(prepared.column, prepared.columns), { columns: prepared.columns });
     }
-    const { columns, phoneColumn, result } = prepared;
+    const { columns, phoneColumn } = prepared;
+    const result = await dropSuppressed(prepared.result, this.suppressedAmong);
     const now = this.clock.now();
     const consents = request.consent ? this.readConsents(request.consent, columns, result.contacts, request.fileName, now) : [];
     const name = request.name?.trim() || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName;
@@ -54,6 +58,7 @@ export class ListsService {
         phoneColumn,
         duplicates: result.duplicates,
         rejected: result.rejected,
+        suppressed: result.suppressed,
         createdBy: request.createdBy,
       },
       result.contacts,

@@ -5,6 +5,7 @@ import { toMessage, type MessageRecord } from '../campaigns/campaigns-repo.js';
 import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { countSegments, segmentProblem } from '../templates/segments.js';
+import { erasedText, erasedValue as erasedMarker } from '../compliance/erasure-repo.js';
 
 /** Notifications go ahead of campaign traffic: the claim orders by priority first. */
 export const notificationPriority = 10;
@@ -23,8 +24,11 @@ export class NotificationsService {
     private readonly knex: Knex,
     private readonly settings: SettingsRepo,
     private readonly clock: Clock,
-    /** Why this number gets nothing (the stop-list, an erasure), or null. Absent: nobody is stopped. */
-    private readonly exclusionOf: (phone: string, now: Date) => Promise<string | null> = async () => null,
+    /**
+     * Why this number gets nothing (the stop-list, an erasure), or null. Absent: nobody is stopped.
+     * `erased`: the number's data was erased on request, so the skipped row keeps neither it nor the text.
+     */
+    private readonly exclusionOf: (phone: string, now: Date) => Promise<string | { reason: string; erased: true } | null> = async () => null,
   ) {}
 
   /**
@@ -41,10 +45,12 @@ export class NotificationsService {
     const problem = segmentProblem(text, segments, maxParts);
     if (problem) throw new AppError('VALIDATION', `text: ${problem}`);
     const now = this.clock.now();
-    const excluded = await this.exclusionOf(phone.phone, now);
+    const exclusion = await this.exclusionOf(phone.phone, now);
+    const excluded = typeof exclusion === 'string' ? exclusion : (exclusion?.reason ?? null);
+    const erased = typeof exclusion === 'object' && exclusion !== null;
     const [row] = await this.knex('messages')
       .insert({
-        phone: phone.phone, text, parts: segments.parts, priority: notificationPriority, created_at: now,
+        phone: erased ? erasedMarker : phone.phone, text: erased ? erasedText : text, parts: segments.parts, priority: notificationPriority, created_at: now,
         ...(excluded ? { state: 'skipped', error: excluded, finished_at: now } : { state: 'waiting' }),
       })
       .returning('id');

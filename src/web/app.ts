@@ -20,6 +20,7 @@ import type { SettingsRepo } from '../settings/settings-repo.js';
 import type { SimsService } from '../sims/sims-service.js';
 import type { NotificationsService } from '../notifications/notifications-service.js';
 import type { ComplianceService } from '../compliance/compliance-service.js';
+import type { ErasureService } from '../compliance/erasure.js';
 import { apiRouter } from './api/api-router.js';
 import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin, requireRole, sessionActor } from './middleware/auth.js';
@@ -31,6 +32,7 @@ import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { erasureRoutes } from './routes/erasure-routes.js';
 
 export interface AppServices {
   knex: Knex;
@@ -45,6 +47,7 @@ export interface AppServices {
   sims: SimsService;
   notifications: NotificationsService;
   compliance: ComplianceService;
+  erasure: ErasureService;
   scheduler: CampaignScheduler;
   gateway: SmsGateway;
   dispatcher: Dispatcher;
@@ -122,6 +125,7 @@ export function createApp(services: AppServices): express.Express {
   app.use(modemRoutes(services));
   app.use(settingsRoutes(services));
   app.use(accountRoutes(services));
+  app.use(erasureRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });

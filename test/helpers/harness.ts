@@ -137,6 +137,8 @@ export async function pageSession(h: Harness, login = 'admin', password = 'corre
   session.csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
   const res = await session.post('/login', { login, password, next: '/campaigns' });
   if (res.status !== 303) throw new Error(`login failed: ${res.status}`);
+  // express-session stores the new session before the response's last byte, not before its headers.
+  await res.arrayBuffer();
   const page = await session.get('/campaigns');
   session.csrf = /name="_csrf" value="([^"]+)"|name="csrf-token" content="([^"]+)"/.exec(await page.text())?.slice(1).find(Boolean) ?? session.csrf;
   return session;

@@ -81,7 +81,7 @@ function validation(error: z.ZodError): AppError {
  * `{error: {code, message}}` with a 4xx status, never an HTML page or a 500 for bad input.
  */
 export function apiRouter(services: AppServices): Router {
-  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance } = services;
+  const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance, erasure } = services;
   const router = Router();
   router.use(requireToken(tokens, clock));
   // Every route needs at least a staff token; changes to settings and SIMs add requireRole('admin').
@@ -108,12 +108,13 @@ export function apiRouter(services: AppServices): Router {
       imported: list.imported,
       duplicates: list.duplicates.length,
       rejected: list.rejected,
+      suppressed: list.suppressed,
     });
   });
 
   router.get('/lists/:id', async (req, res) => {
     const list = await lists.get(parseId(req.params.id));
-    res.json({ id: list.id, name: list.name, columns: list.columns, phoneColumn: list.phoneColumn, imported: list.imported, duplicates: list.duplicates.length, rejected: list.rejected });
+    res.json({ id: list.id, name: list.name, columns: list.columns, phoneColumn: list.phoneColumn, imported: list.imported, duplicates: list.duplicates.length, rejected: list.rejected, suppressed: list.suppressed });
   });
 
   router.post('/campaigns', async (req, res) => {
@@ -265,6 +266,18 @@ export function apiRouter(services: AppServices): Router {
     const body = (req.body ?? {}) as { handled?: unknown };
     if (typeof body.handled !== 'boolean') throw new AppError('VALIDATION', 'handled: true или false');
     res.json(inboxJson(await compliance.setHandled(apiActor(req, res), parseId(req.params.id), body.handled)));
+  });
+
+  // 152-FZ: forget a person. Admin tokens only; the register never shows the number.
+  router.post('/erasures', admin, async (req, res) => {
+    const body = (req.body ?? {}) as { phone?: unknown };
+    const done = await erasure.erase(apiActor(req, res), body.phone);
+    res.status(201).json({ id: done.id, phone: done.phone, requestedAt: done.requestedAt, erasedAt: done.erasedAt, counts: done.counts });
+  });
+
+  router.get('/erasures', admin, async (_req, res) => {
+    const items = await erasure.register(1000);
+    res.json({ items: items.map((e) => ({ id: e.id, requestedAt: e.requestedAt, erasedAt: e.erasedAt, requestedBy: e.requestedBy, counts: e.counts })) });
   });
 
   router.get('/audit', admin, async (req, res) => {

@@ -1,0 +1,24 @@
+import { erasedValue } from '../compliance/erasure-repo.js';
+import { phonesInCell } from '../compliance/erasure.js';
+import type { ImportResult } from './import.js';
+
+/** Which of these E.164 numbers were erased on request (152-FZ) and must not come back. */
+export type SuppressedAmong = (phones: Iterable<string>) => Promise<Set<string>>;
+
+/**
+ * An upload never brings back a number whose data was erased: its row is dropped (counted in
+ * `suppressed`), so are the rows that repeated it, and a rejected cell that quotes it keeps its
+ * row number and reason but not its text.
+ */
+export async function dropSuppressed(result: ImportResult, suppressedAmong: SuppressedAmong): Promise<ImportResult & { suppressed: number }> {
+  const candidates = new Set(result.contacts.map((c) => c.phone));
+  const inRejected = result.rejected.map((r) => (r.code === 'several' || r.code === 'invalid' ? phonesInCell(r.value) : []));
+  for (const phones of inRejected) for (const p of phones) candidates.add(p);
+  const suppressed = candidates.size === 0 ? new Set<string>() : await suppressedAmong(candidates);
+  if (suppressed.size === 0) return { ...result, suppressed: 0 };
+  const contacts = result.contacts.filter((c) => !suppressed.has(c.phone));
+  const duplicates = result.duplicates.filter((d) => !suppressed.has(d.phone));
+  const rejected = result.rejected.map((r, i) => (inRejected[i]!.some((p) => suppressed.has(p)) ? { ...r, value: erasedValue } : r));
+  const dropped = result.contacts.length - contacts.length + (result.duplicates.length - duplicates.length);
+  return { contacts, duplicates, rejected, suppressed: dropped };
+}
