@@ -25,11 +25,16 @@ import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin } from './middleware/auth.js';
 import { csrfToken, verifyCsrf } from './middleware/csrf.js';
 import { rejectNul } from './middleware/reject-nul.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
+import { consentRoutes } from './routes/consent-routes.js';
+import { inboxRoutes } from './routes/inbox-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
+import { rulesRoutes } from './routes/rules-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
+import { stopListRoutes } from './routes/stop-list-routes.js';
 
 export interface AppServices {
   knex: Knex;
@@ -110,11 +115,23 @@ export function createApp(services: AppServices): express.Express {
   // Multipart uploads are parsed inside their route before the CSRF check; everything else here.
   app.use(requireLogin);
   app.use(listRoutes(services));
+  const stopList = stopListRoutes(services);
+  app.use(stopList.upload);
   app.use(verifyCsrf);
+  // The nav shows how many incoming SMS wait for someone (a partial index answers the count).
+  app.use(async (req, res, next) => {
+    if (req.method === 'GET') res.locals.inboxUnhandled = await services.compliance.unhandledCount();
+    next();
+  });
   app.get('/', (_req, res) => res.redirect('/campaigns'));
   app.use(campaignRoutes(services));
   app.use(modemRoutes(services));
   app.use(settingsRoutes(services));
+  app.use(inboxRoutes(services));
+  app.use(stopList.pages);
+  app.use(consentRoutes(services));
+  app.use(auditRoutes(services));
+  app.use(rulesRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });
