@@ -181,7 +181,7 @@ export const auditActionWords: Record<string, string> = {
   'campaign.resume': 'рассылка продолжена',
   'campaign.cancel': 'рассылка отменена',
   'export.download': 'выгрузка скачана',
-  'stop-list.add': 'номер в стоп-лист',
+  'stop-list.add': 'номер добавлен в стоп-лист',
   'stop-list.remove': 'номер убран из стоп-листа',
   'stop-list.import': 'стоп-лист из файла',
   'consent.give': 'согласие записано',

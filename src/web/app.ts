@@ -82,6 +82,10 @@ export function createApp(services: AppServices): express.Express {
     }),
   );
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+  // Browsers ask for it after every page; through the session it would consume the flash message.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
 
   // The JSON API authenticates by token, not by session: mount it before the session.
   app.use('/api/v1', apiRouter(services));

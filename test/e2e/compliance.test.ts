@@ -94,7 +94,7 @@ test('inbox with an opt-out, stop-list, consents, journal and rules, as the admi
   await page.waitForURL(/show=optout/);
   assert.equal(await rows.count(), 1);
   assert.match((await rows.first().textContent()) ?? '', /\+79161234567/);
-  await rows.first().getByRole('button', { name: 'Обработано' }).click();
+  await rows.first().getByRole('button', { name: 'Отметить обработанным' }).click();
   await page.waitForURL(/\/inbox\?show=optout$/);
   await page.getByText('Отмечено как обработанное.').waitFor();
   await rows.first().getByText('✓ обработано').waitFor();

@@ -20,10 +20,12 @@ function backTo(show: Show): string {
 }
 
 /** A contact's first few fields, shown beside the SMS so staff know who wrote. */
-function contactView(contact: InboundRecord['contact']) {
+function contactView(contact: InboundRecord['contact'], from: string) {
   if (!contact) return null;
+  const sameNumber = (v: string) => v.replace(/\D/g, '').slice(-10) === from.replace(/\D/g, '').slice(-10);
   const fields = Object.entries(contact.fields ?? {})
-    .filter(([, v]) => typeof v === 'string' && v.trim() !== '')
+    // The phone column says again what «От кого» already shows.
+    .filter(([, v]) => typeof v === 'string' && v.trim() !== '' && !sameNumber(v))
     .slice(0, 3)
     .map(([name, value]) => ({ name, value }));
   return { listId: contact.listId, listName: contact.listName, fields };
@@ -45,7 +47,7 @@ export function inboxRoutes({ compliance }: AppServices): Router {
         { value: 'unhandled', text: 'необработанные', href: '/inbox?show=unhandled', current: show === 'unhandled' },
         { value: 'optout', text: 'отписки', href: '/inbox?show=optout', current: show === 'optout' },
       ],
-      items: items.map((m) => ({ ...m, contact: contactView(m.contact) })),
+      items: items.map((m) => ({ ...m, contact: contactView(m.contact, m.from) })),
       older: items.length === pageSize ? `${backTo(show)}${show === 'all' ? '?' : '&'}before=${items[items.length - 1]!.id}` : null,
       newer: before !== undefined ? backTo(show) : null,
     });
