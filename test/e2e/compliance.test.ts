@@ -3,7 +3,7 @@
  * consent register, the admin-only journal, the rules page; a staff user sees no journal.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -188,6 +188,19 @@ test('a staff user works with the stop-list and consents but has no journal', as
   await page.getByRole('button', { name: 'Добавить в стоп-лист' }).click();
   await page.getByText('Номер добавлен в стоп-лист.').waitFor();
   assert.match((await page.getByTestId('stop-list').locator('tr[data-phone="+79035550011"]').textContent()) ?? '', /olga/);
+
+  // A file of refusals: a bare column of numbers, one of them bad, one already listed.
+  const dir = mkdtempSync(path.join(tmpdir(), 'simcast-stop-'));
+  const file = path.join(dir, 'отказы.csv');
+  writeFileSync(file, '+7 903 555-00-22\n8 (845) 2-255-775\n+79035550011\n');
+  await page.locator('input[type=file]').setInputFiles(file);
+  await page.getByRole('button', { name: 'Загрузить номера' }).click();
+  const report = page.getByTestId('import-report');
+  await report.waitFor();
+  assert.match((await report.textContent())?.replace(/\s+/g, ' ') ?? '', /1 номер добавлен.*1 уже был в стоп-листе.*1 строка отклонена/);
+  assert.match((await page.getByTestId('rejected-rows').textContent()) ?? '', /городской/);
+  assert.equal(await page.getByTestId('stop-list').locator('tr[data-phone="+79035550022"]').getByTestId('source').textContent(), 'из файла');
+  rmSync(dir, { recursive: true, force: true });
   await page.locator('form.logout button').click();
   await page.waitForURL(/\/login/);
 });
