@@ -61,6 +61,12 @@ export class AuditLog {
     });
   }
 
+  /** Every actor label that has a row, for the journal's filter. */
+  async actors(limit = 500): Promise<string[]> {
+    const rows: Array<{ actor: string }> = await this.knex('audit_log').distinct('actor').orderBy('actor').limit(limit);
+    return rows.map((r) => r.actor);
+  }
+
   /** Newest first; `before` is an id for paging back. */
   async list(filter: AuditFilter = {}): Promise<Array<AuditEntry & { id: number }>> {
     const q = this.knex('audit_log').orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(Math.min(filter.limit ?? 200, 1000));

@@ -258,6 +258,12 @@ export class ComplianceRepo {
     return rows.map(toInbound);
   }
 
+  /** Incoming SMS nobody has marked handled (the partial index inbound_sms_unhandled answers it). */
+  async unhandledCount(): Promise<number> {
+    const [row] = (await this.knex('inbound_sms').whereNull('handled_at').count<{ count: number }[]>('* as count')) as [{ count: number }];
+    return Number(row.count);
+  }
+
   async inboundById(id: number): Promise<InboundRecord | null> {
     const row = await this.knex('inbound_sms as i').where('i.id', id).first('i.*', this.knex.raw('null as contact'), this.knex.raw('null as last_campaign'));
     return row ? toInbound(row) : null;

@@ -220,6 +220,14 @@ export class ComplianceService {
     return this.deps.repo.inbox(filter);
   }
 
+  inboundMessage(id: number): Promise<InboundRecord | null> {
+    return this.deps.repo.inboundById(id);
+  }
+
+  unhandledCount(): Promise<number> {
+    return this.deps.repo.unhandledCount();
+  }
+
   async setHandled(actor: Actor, id: number, handled: boolean): Promise<InboundRecord> {
     const now = this.deps.clock.now();
     await this.deps.repo.transaction(async (trx) => {

@@ -139,9 +139,77 @@ export const ru = {
     /** What info-level logs show instead of a message text (src/compliance/redact.ts). */
     maskedText: (characters: number) => `[${characters} симв.]`,
   },
+  /** The compliance pages (src/web/routes/inbox-, stop-list-, consent-, audit-routes.ts). No personal data in flash messages. */
+  pages: {
+    handled: 'Отмечено как обработанное.',
+    unhandled: 'Отмечено как необработанное.',
+    stopListAdded: 'Номер добавлен в стоп-лист.',
+    stopListAlready: 'Этот номер уже был в стоп-листе.',
+    stopListRemoved: 'Номер убран из стоп-листа.',
+    stopListImported: (added: number, already: number) => `Из файла добавлено в стоп-лист: ${added}; уже были в стоп-листе: ${already}.`,
+    chooseFile: 'Выберите файл с номерами (.xlsx или .csv).',
+    consentGiven: 'Согласие записано.',
+    consentWithdrawn: 'Отзыв согласия записан.',
+    otherSourceNeeded: 'Вы выбрали «другое»: напишите, откуда согласие.',
+    badConsentDate: 'Дата согласия: выберите дату в календаре или напишите её как ДД.ММ.ГГГГ.',
+    fieldNames: { phone: 'Номер', reason: 'Причина', source: 'Откуда согласие', document: 'Документ', givenAt: 'Дата согласия' } as Record<string, string>,
+  },
   common: {
   },
 } as const;
+
+/** Stop-list sources as staff read them (stop_list.source). */
+export const stopListSourceWords: Record<string, string> = {
+  reply: 'ответ SMS',
+  manual: 'вручную',
+  import: 'из файла',
+};
+
+/** Where consent comes from: the choices of the «Согласия» page (free text is kept as written). */
+export const consentSourceChoices = ['бумажная анкета', 'форма на сайте', 'в офисе', 'по телефону (запись звонка)', 'другое'] as const;
+
+/** Audit log actions (audit-log.ts `auditActions`) as the «Журнал действий» page names them. */
+export const auditActionWords: Record<string, string> = {
+  'user.login': 'вход',
+  'user.login-failed': 'неудачный вход',
+  'user.logout': 'выход',
+  'user.create': 'пользователь создан',
+  'user.update': 'пользователь изменён',
+  'user.password-reset': 'пароль сброшен',
+  'user.disable': 'пользователь отключён',
+  'user.enable': 'пользователь включён',
+  'token.create': 'токен API выдан',
+  'token.revoke': 'токен API отозван',
+  'list.upload': 'список загружен',
+  'campaign.create': 'рассылка создана',
+  'campaign.start': 'рассылка запущена',
+  'campaign.pause': 'рассылка приостановлена',
+  'campaign.resume': 'рассылка продолжена',
+  'campaign.cancel': 'рассылка отменена',
+  'export.download': 'выгрузка скачана',
+  'stop-list.add': 'номер добавлен в стоп-лист',
+  'stop-list.remove': 'номер убран из стоп-листа',
+  'stop-list.import': 'стоп-лист из файла',
+  'consent.give': 'согласие записано',
+  'consent.withdraw': 'согласие отозвано',
+  'consent.import': 'согласия из файла',
+  'inbox.handled': 'входящее обработано',
+  'erasure.requested': 'запрос на удаление данных',
+  'erasure.done': 'персональные данные удалены',
+  'sim.update': 'SIM-карта изменена',
+  'settings.update': 'настройки изменены',
+};
+
+/** Keys of audit `details` as the journal shows them; unknown keys are shown as they are. */
+export const auditDetailWords: Record<string, string> = {
+  source: 'источник',
+  skipped: 'сообщений пропущено',
+  inboundId: 'входящее №',
+  reason: 'причина',
+  handled: 'обработано',
+  added: 'добавлено',
+  already: 'уже были',
+};
 
 const actionWords = { start: 'запустить', pause: 'приостановить', resume: 'продолжить', cancel: 'отменить' } as const;
 

@@ -26,13 +26,18 @@ import { hbsHelpers } from './hbs-helpers.js';
 import { requireLogin, requireRole, sessionActor } from './middleware/auth.js';
 import { csrfToken, verifyCsrf } from './middleware/csrf.js';
 import { rejectNul } from './middleware/reject-nul.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
+import { consentRoutes } from './routes/consent-routes.js';
+import { inboxRoutes } from './routes/inbox-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
+import { rulesRoutes } from './routes/rules-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { erasureRoutes } from './routes/erasure-routes.js';
+import { stopListRoutes } from './routes/stop-list-routes.js';
 
 export interface AppServices {
   knex: Knex;
@@ -81,6 +86,10 @@ export function createApp(services: AppServices): express.Express {
     }),
   );
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+  // Browsers ask for it after every page; through the session it would consume the flash message.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
 
   // The JSON API authenticates by token, not by session: mount it before the session.
   app.use('/api/v1', apiRouter(services));
@@ -119,13 +128,25 @@ export function createApp(services: AppServices): express.Express {
   // Every page below needs at least the staff role; admin pages and actions add requireRole('admin').
   app.use(requireRole('staff'));
   app.use(listRoutes(services));
+  const stopList = stopListRoutes(services);
+  app.use(stopList.upload);
   app.use(verifyCsrf);
+  // The nav shows how many incoming SMS wait for someone (a partial index answers the count).
+  app.use(async (req, res, next) => {
+    if (req.method === 'GET') res.locals.inboxUnhandled = await services.compliance.unhandledCount();
+    next();
+  });
   app.get('/', (_req, res) => res.redirect('/campaigns'));
   app.use(campaignRoutes(services));
   app.use(modemRoutes(services));
   app.use(settingsRoutes(services));
   app.use(accountRoutes(services));
   app.use(erasureRoutes(services));
+  app.use(inboxRoutes(services));
+  app.use(stopList.pages);
+  app.use(consentRoutes(services));
+  app.use(auditRoutes(services));
+  app.use(rulesRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });

@@ -1,5 +1,5 @@
 import type { HelperOptions } from 'handlebars';
-import { campaignStatusWords, messageStateWords } from '../i18n/ru.js';
+import { auditActionWords, auditDetailWords, campaignStatusWords, messageStateWords, stopListSourceWords } from '../i18n/ru.js';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 function dateTimeIn(timeZone: string): Intl.DateTimeFormat {
@@ -10,6 +10,44 @@ function dateTimeIn(timeZone: string): Intl.DateTimeFormat {
   }
   return f;
 }
+const dates = new Map<string, Intl.DateTimeFormat>();
+function dateIn(timeZone: string): Intl.DateTimeFormat {
+  let f = dates.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('ru-RU', { timeZone, day: '2-digit', month: '2-digit', year: 'numeric' });
+    dates.set(timeZone, f);
+  }
+  return f;
+}
+const officeZone = (options: HelperOptions | undefined) => (options?.data?.root as { timezone?: string } | undefined)?.timezone ?? 'Europe/Moscow';
+
+/** `user:anna` → «anna», `token:crm` → «API: crm», `system:ответ-стоп` → «simcast (ответ-стоп)». */
+export function actorName(label: unknown): string {
+  if (typeof label !== 'string') return '';
+  const i = label.indexOf(':');
+  const kind = label.slice(0, i);
+  const name = label.slice(i + 1);
+  if (kind === 'user') return name;
+  if (kind === 'token') return `API: ${name}`;
+  if (kind === 'system') return `simcast (${name})`;
+  return label;
+}
+
+/** Audit details in one short line: «источник: ответ SMS, сообщений пропущено: 2». */
+export function auditDetails(details: unknown): string {
+  if (!details || typeof details !== 'object') return '';
+  return Object.entries(details as Record<string, unknown>)
+    .map(([key, value]) => {
+      const shown =
+        typeof value === 'boolean' ? (value ? 'да' : 'нет')
+        : key === 'source' && typeof value === 'string' ? (stopListSourceWords[value] ?? value)
+        : typeof value === 'string' || typeof value === 'number' ? String(value)
+        : JSON.stringify(value);
+      return `${auditDetailWords[key] ?? key}: ${shown}`;
+    })
+    .join(', ');
+}
+
 const rub = new Intl.NumberFormat('ru-RU', { style: 'currency', currency: 'RUB', minimumFractionDigits: 2 });
 const int = new Intl.NumberFormat('ru-RU');
 
@@ -47,6 +85,16 @@ export const hbsHelpers = {
     const tz = (options?.data?.root as { timezone?: string } | undefined)?.timezone ?? 'Europe/Moscow';
     return dateTimeIn(tz).format(new Date(d));
   },
+  /** Only the date, in the office's time zone: «15.03.2026». */
+  date: (d: unknown, options: HelperOptions) => {
+    if (!(d instanceof Date) && typeof d !== 'string') return '';
+    return dateIn(officeZone(options)).format(new Date(d));
+  },
+  actorName,
+  auditDetails,
+  auditAction: (a: string) => auditActionWords[a] ?? a,
+  stopListSource: (s: string) => stopListSourceWords[s] ?? s,
+  add: (a: unknown, b: unknown) => Number(a) + Number(b),
   rub: (n: unknown) => rub.format(Number(n ?? 0)),
   int: (n: unknown) => int.format(Number(n ?? 0)),
   campaignStatus: (s: string) => campaignStatusWords[s] ?? s,

@@ -1,0 +1,31 @@
+import type { Request, Response } from 'express';
+import type { Actor } from '../auth/actor.js';
+import type { AppError } from '../errors.js';
+import { ru } from '../i18n/ru.js';
+
+/**
+ * The person acting on a page: the Actor a middleware already put in `res.locals.actor`, else one
+ * built from the session (login, role, client address).
+ */
+export function pageActor(req: Request, res: Response): Actor {
+  const set = res.locals.actor as Actor | undefined;
+  if (set) return set;
+  return { kind: 'user', id: req.session.userId ?? null, name: req.session.login ?? '?', role: req.session.role ?? 'staff', address: req.ip ?? null };
+}
+
+/** A form field as text ('' when absent or not text). */
+export function field(body: unknown, name: string): string {
+  const v = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/** A service error for a form: which field (if any) and the Russian message, its field named in Russian. */
+export function formError(error: AppError): { field: string | null; message: string } {
+  const f = (error.details as { field?: unknown } | undefined)?.field;
+  const fieldName = typeof f === 'string' ? f : null;
+  let message = error.message;
+  if (fieldName && message.startsWith(`${fieldName}: `)) {
+    message = `${ru.pages.fieldNames[fieldName] ?? fieldName}: ${message.slice(fieldName.length + 2)}`;
+  }
+  return { field: fieldName, message };
+}
