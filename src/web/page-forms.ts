@@ -1,16 +1,17 @@
 import type { Request, Response } from 'express';
 import type { Actor } from '../auth/actor.js';
-import type { AppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 
 /**
  * The person acting on a page: the Actor a middleware already put in `res.locals.actor`, else one
  * built from the session (login, role, client address).
  */
-export function pageActor(req: Request, res: Response): Actor {
-  const set = res.locals.actor as Actor | undefined;
-  if (set) return set;
-  return { kind: 'user', id: req.session.userId ?? null, name: req.session.login ?? '?', role: req.session.role ?? 'staff', address: req.ip ?? null };
+export function pageActor(_req: Request, res: Response): Actor {
+  // sessionActor (middleware/auth.ts) sets it on every page behind the login, from the user's current row.
+  const actor = res.locals.actor as Actor | undefined;
+  if (!actor) throw new AppError('UNAUTHORIZED', 'Нужно войти в систему.');
+  return actor;
 }
 
 /** A form field as text ('' when absent or not text). */

@@ -222,4 +222,16 @@ describe('compliance: consent, opt-out by reply, inbox', () => {
     );
     assert.deepEqual(ad.excluded, { stopList: 0, noConsent: 2 });
   });
+
+  test('who did what: uploads, campaign actions, stop-list and consent changes are in the audit log, phones masked', async () => {
+    await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ sendPauseSeconds: 0 }) });
+    const { items } = await json<{ items: Array<{ actor: string; action: string; target: string | null; address: string | null }> }>(await h.api('/audit'), 200);
+    const actions = new Set(items.map((i) => i.action));
+    for (const a of ['list.upload', 'campaign.create', 'campaign.start', 'stop-list.add', 'stop-list.remove', 'consent.give', 'consent.withdraw', 'inbox.handled', 'settings.update']) {
+      assert.ok(actions.has(a), `audit has ${a}`);
+    }
+    const starts = await json<{ items: Array<{ actor: string; address: string | null }> }>(await h.api('/audit?action=campaign.start'));
+    assert.ok(starts.items.length >= 3 && starts.items.every((i) => i.actor === 'token:tests' && i.address));
+    assert.ok(!JSON.stringify(items).includes('9164440001'), 'no full number in the audit log');
+  });
 });

@@ -13,7 +13,8 @@ import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
 import { campaignLive } from '../view-models/campaign-view.js';
 import type { SimView } from '../../sims/sims-service.js';
-import type { Actor } from '../../auth/actor.js';
+import { actorLabel, type Actor } from '../../auth/actor.js';
+import { auditTrail } from '../audit-trail.js';
 import type { InboundRecord, StopListEntry } from '../../compliance/compliance-repo.js';
 import type { ConsentView } from '../../compliance/compliance-service.js';
 
@@ -82,6 +83,7 @@ function validation(error: z.ZodError): AppError {
  */
 export function apiRouter(services: AppServices): Router {
   const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance, erasure } = services;
+  const trail = auditTrail(services);
   const router = Router();
   router.use(requireToken(tokens, clock));
   // Every route needs at least a staff token; changes to settings and SIMs add requireRole('admin').
@@ -97,9 +99,10 @@ export function apiRouter(services: AppServices): Router {
       fileName: req.file.originalname,
       name: typeof req.body?.name === 'string' ? req.body.name : undefined,
       phoneColumn: typeof req.body?.phoneColumn === 'string' ? req.body.phoneColumn : undefined,
-      createdBy: `token:${res.locals.tokenName}`,
+      createdBy: actorLabel(apiActor(req, res)),
       consent: consentOfForm(req.body),
     });
+    await trail(apiActor(req, res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
     res.status(201).json({
       id: list.id,
       name: list.name,
@@ -120,7 +123,8 @@ export function apiRouter(services: AppServices): Router {
   router.post('/campaigns', async (req, res) => {
     const parsed = campaignBody.safeParse(req.body);
     if (!parsed.success) throw validation(parsed.error);
-    const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: `token:${res.locals.tokenName}` });
+    const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: actorLabel(apiActor(req, res)) });
+    await trail(apiActor(req, res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
     res.status(201).json({
       id: campaign.id,
       status: campaign.status,
@@ -154,6 +158,7 @@ export function apiRouter(services: AppServices): Router {
   for (const action of ['start', 'pause', 'resume', 'cancel'] as CampaignAction[]) {
     router.post(`/campaigns/:id/${action}`, async (req, res) => {
       const campaign = await campaigns.act(parseId(req.params.id), action);
+      await trail(apiActor(req, res), `campaign.${action}`, `campaign:${campaign.id}`);
       res.json({ id: campaign.id, status: campaign.status });
     });
   }
@@ -185,6 +190,7 @@ export function apiRouter(services: AppServices): Router {
   router.patch('/sims/:imsi', admin, async (req, res) => {
     const { modems } = await sims.modems();
     await sims.update(String(req.params.imsi), req.body ?? {});
+    await trail(apiActor(req, res), 'sim.update', `sim:${String(req.params.imsi).slice(0, 20)}`, (req.body ?? {}) as Record<string, unknown>);
     const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
     res.json(updated ? simJson(updated) : null);
   });
@@ -293,7 +299,9 @@ export function apiRouter(services: AppServices): Router {
   router.patch('/settings', admin, async (req, res) => {
     const parsed = settingsPatchSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validation(parsed.error);
-    res.json(await settings.update(parsed.data, clock.now()));
+    const updated = await settings.update(parsed.data, clock.now());
+    await trail(apiActor(req, res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
+    res.json(updated);
   });
 
   router.use((req: Request, res: Response) => {

@@ -4,6 +4,9 @@ import { isAppError } from '../../errors.js';
 import { messageStates, type MessageState } from '../../dispatcher/message-state.js';
 import { messageStateWords } from '../../i18n/ru.js';
 import type { AppServices } from '../app.js';
+import { actorLabel } from '../../auth/actor.js';
+import { auditTrail } from '../audit-trail.js';
+import { pageActor } from '../page-forms.js';
 import { parseId, parsePage } from '../params.js';
 import { campaignLive, messageRow } from '../view-models/campaign-view.js';
 
@@ -20,7 +23,9 @@ function parseState(raw: unknown): MessageState | undefined {
   return messageStates.find((s) => s === raw);
 }
 
-export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: AppServices): Router {
+export function campaignRoutes(services: AppServices): Router {
+  const { campaigns, lists, settings, sims, scheduler } = services;
+  const trail = auditTrail(services);
   const router = Router();
 
   router.get('/campaigns', async (_req, res) => {
@@ -47,7 +52,8 @@ export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: 
     };
     try {
       if (body.intent === 'create') {
-        const { campaign } = await campaigns.create({ ...form, createdBy: req.session.login ?? null });
+        const { campaign } = await campaigns.create({ ...form, createdBy: actorLabel(pageActor(req, res)) });
+        await trail(pageActor(req, res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
         req.session.flash = 'Рассылка создана. Проверьте сводку и нажмите «Старт».';
         return res.redirect(303, `/campaigns/${campaign.id}`);
       }
@@ -103,6 +109,7 @@ export function campaignRoutes({ campaigns, lists, settings, sims, scheduler }: 
     if (!action) return res.redirect(303, `/campaigns/${id}`);
     try {
       await campaigns.act(id, action);
+      await trail(pageActor(req, res), `campaign.${action}`, `campaign:${id}`);
       req.session.flash = actionDone[action];
     } catch (error) {
       if (!isAppError(error)) throw error;

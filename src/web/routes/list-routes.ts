@@ -1,12 +1,17 @@
 import { Router } from 'express';
 import { AppError, isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
+import { actorLabel } from '../../auth/actor.js';
+import { auditTrail } from '../audit-trail.js';
+import { pageActor } from '../page-forms.js';
 import { verifyCsrf } from '../middleware/csrf.js';
 import { uploadFile } from '../upload.js';
 import { parseId } from '../params.js';
 import { consentOfForm } from '../api/api-router.js';
 
-export function listRoutes({ lists }: AppServices): Router {
+export function listRoutes(services: AppServices): Router {
+  const { lists } = services;
+  const trail = auditTrail(services);
   const router = Router();
 
   router.get('/lists', async (_req, res) => {
@@ -28,9 +33,10 @@ export function listRoutes({ lists }: AppServices): Router {
         fileName: req.file.originalname,
         name: form.name,
         phoneColumn: form.phoneColumn,
-        createdBy: req.session.login ? `user:${req.session.login}` : null,
+        createdBy: actorLabel(pageActor(req, res)),
         consent: consentOfForm(req.body),
       });
+      await trail(pageActor(req, res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
       res.redirect(303, `/lists/${list.id}`);
     } catch (error) {
       if (!isAppError(error)) throw error;

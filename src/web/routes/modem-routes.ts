@@ -1,10 +1,14 @@
 import { Router } from 'express';
 import { isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
+import { auditTrail } from '../audit-trail.js';
+import { pageActor } from '../page-forms.js';
 import { formNumber, given } from '../form-values.js';
 import { requireAdmin } from '../middleware/auth.js';
 
-export function modemRoutes({ sims }: AppServices): Router {
+export function modemRoutes(services: AppServices): Router {
+  const { sims } = services;
+  const trail = auditTrail(services);
   const router = Router();
 
   router.get('/modems', async (req, res) => {
@@ -38,6 +42,7 @@ export function modemRoutes({ sims }: AppServices): Router {
     });
     try {
       await sims.update(imsi, patch);
+      await trail(pageActor(req, res), 'sim.update', `sim:${imsi}`, patch);
       req.session.flash = `SIM-карта ${imsi}: сохранено.`;
     } catch (error) {
       if (!isAppError(error)) throw error;

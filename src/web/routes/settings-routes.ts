@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import type { AppServices } from '../app.js';
+import { auditTrail } from '../audit-trail.js';
+import { pageActor } from '../page-forms.js';
 import { formNumber, given } from '../form-values.js';
 import { requireAdmin } from '../middleware/auth.js';
 import { issuesText } from '../../i18n/validation-messages.js';
@@ -17,13 +19,17 @@ const fieldNames: Record<string, string> = {
   maxParts: 'Наибольшее число частей',
   messageTimeoutSeconds: 'Сколько ждать ответа модема',
   deliveryReports: 'Отчёты о доставке',
+  stopPhrases: 'Стоп-слова',
+  optOutConfirmation: 'Подтверждение отписки',
 };
 
 function text(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
-export function settingsRoutes({ settings, clock }: AppServices): Router {
+export function settingsRoutes(services: AppServices): Router {
+  const { settings, clock } = services;
+  const trail = auditTrail(services);
   const router = Router();
   router.get('/settings', async (_req, res) => {
     res.render('settings', { title: 'Настройки', settings: await settings.get() });
@@ -45,6 +51,10 @@ export function settingsRoutes({ settings, clock }: AppServices): Router {
       pricePerPart: formNumber(b.pricePerPart),
       maxParts: formNumber(b.maxParts),
       messageTimeoutSeconds: formNumber(b.messageTimeoutSeconds),
+      stopPhrases: typeof b.stopPhrases === 'string' ? b.stopPhrases.split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : undefined,
+      optOutConfirmation: b._checkboxes && typeof b.optOutConfirmationText === 'string'
+        ? { enabled: b.optOutConfirmationEnabled === 'on', text: b.optOutConfirmationText.trim() }
+        : undefined,
     });
     const parsed = settingsPatchSchema.safeParse(input);
     const current = await settings.get();
@@ -57,6 +67,7 @@ export function settingsRoutes({ settings, clock }: AppServices): Router {
       return;
     }
     await settings.update(parsed.data, clock.now());
+    await trail(pageActor(req, res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
     req.session.flash = 'Настройки сохранены.';
     res.redirect(303, '/settings');
   });
