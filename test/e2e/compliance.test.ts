@@ -176,7 +176,7 @@ test('a staff user works with the stop-list and consents but has no journal', as
   const page = context.pages()[0] ?? (await context.newPage());
   await context.clearCookies();
   await logIn(page, 'olga', 'staff-password-1');
-  assert.equal(await page.locator('header nav').getByRole('link', { name: 'Журнал' }).count(), 0);
+  assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Журнал' }).count(), 0);
   await page.locator('header nav').getByRole('link', { name: 'Стоп-лист' }).waitFor();
   await page.locator('header nav').getByRole('link', { name: 'Согласия' }).waitFor();
   const res = await page.goto(`${h.service.url}/audit`);
@@ -203,4 +203,33 @@ test('a staff user works with the stop-list and consents but has no journal', as
   rmSync(dir, { recursive: true, force: true });
   await page.locator('form.logout button').click();
   await page.waitForURL(/\/login/);
+});
+
+test('an admin erases a person on the page: the report keeps its counts and shows the marker', async () => {
+  const page = await context.newPage();
+  const base = h.service.url;
+  const list = (await (await uploadList(h, [['Телефон', 'Имя'], ['+79165554433', 'Аполлинария Зотова'], ['+79165554434', 'Остаётся']], 'Для удаления')).json()) as { id: number };
+  const campaign = (await (await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'Перед удалением', listId: list.id, template: '{{Имя}}, ждём вас', kind: 'service' }) })).json()) as { id: number };
+  await h.api(`/campaigns/${campaign.id}/start`, { method: 'POST' });
+  await campaignFinished(h.service, campaign.id);
+
+  await logIn(page, 'admin', 'correct-horse-1');
+  await page.goto(`${base}/campaigns/${campaign.id}`);
+  await page.getByTestId('report').getByText('Аполлинария Зотова, ждём вас').waitFor();
+  const sentBefore = (await page.getByTestId('count-sent').textContent())?.trim();
+
+  await page.getByRole('link', { name: 'Удаление данных' }).click();
+  await page.getByLabel('Номер телефона').fill('8 916 555-44-33');
+  await page.getByLabel(/Я понимаю/).check();
+  await page.getByRole('button', { name: 'Удалить данные' }).click();
+  await page.getByText('Данные удалены').waitFor();
+  await shot(page, '15-erasure');
+
+  await page.goto(`${base}/campaigns/${campaign.id}`);
+  const report = page.getByTestId('report');
+  await report.getByText('[удалено по запросу]').waitFor();
+  assert.equal(await report.getByText('Аполлинария').count(), 0);
+  assert.equal(await report.getByText('+79165554433').count(), 0);
+  assert.equal((await page.getByTestId('count-sent').textContent())?.trim(), sentBefore, 'the counts stay right');
+  await page.close();
 });
