@@ -1,17 +1,48 @@
 import type { ComplianceService } from './compliance/compliance-service.js';
+import { maskPhone } from './compliance/redact.js';
 import type { Logger } from './logger.js';
 import type { GatewayEvent, SmsGateway } from './modems/sms-gateway.js';
+
+/**
+ * Waits between tries to store an incoming SMS. chan_dongle has already deleted it from the SIM
+ * (`autodeletesms=yes`), so a database hiccup (a restart, a failover) must not lose a «СТОП»:
+ * we try for about a minute before giving up with an error that names the modem and the sender.
+ */
+export const inboundRetryDelaysMs: readonly number[] = [500, 1000, 2000, 4000, 8000, 16000, 30000];
 
 /**
  * Gateway events that are not the dispatcher's (it follows reports and modem states itself):
  * incoming SMS go to compliance (inbox, opt-out). One subscriber, one handler per kind, so a new
  * kind (the dialplan's UserEvent) gets its own line here instead of growing the dispatcher.
  */
-export function routeGatewayEvents(gateway: SmsGateway, handlers: { compliance: ComplianceService }, log: Logger): () => void {
-  const handle = async (event: GatewayEvent): Promise<void> => {
-    if (event.type === 'inbound-sms') await handlers.compliance.receiveInbound(event);
+export function routeGatewayEvents(
+  gateway: SmsGateway,
+  handlers: { compliance: ComplianceService },
+  log: Logger,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+): () => void {
+  let closed = false;
+  const receive = async (event: Extract<GatewayEvent, { type: 'inbound-sms' }>): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await handlers.compliance.receiveInbound(event);
+        return;
+      } catch (err) {
+        const delay = inboundRetryDelaysMs[attempt];
+        if (delay === undefined || closed) {
+          log.error({ event: 'inbound.lost', device: event.device, from: maskPhone(event.from), err }, 'an incoming SMS could not be stored: check the modem\'s SMS by hand');
+          return;
+        }
+        log.warn({ event: 'inbound.retry', device: event.device, attempt: attempt + 1, err }, 'could not store an incoming SMS yet, retrying');
+        await sleep(delay);
+      }
+    }
   };
-  return gateway.subscribe((event) => {
-    handle(event).catch((err: unknown) => log.error({ event: 'gateway-event.failed', kind: event.type, err }, 'could not handle a gateway event'));
+  const unsubscribe = gateway.subscribe((event) => {
+    if (event.type === 'inbound-sms') void receive(event);
   });
+  return () => {
+    closed = true;
+    unsubscribe();
+  };
 }

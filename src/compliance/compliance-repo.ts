@@ -36,6 +36,19 @@ export interface RecipientRecordFacts {
   consented: boolean;
 }
 
+/** The advisory lock key of a number (one namespace for every lock on numbers). */
+export function numberLockKey(phone: string): string {
+  return `number:${phone}`;
+}
+
+/**
+ * An exclusive transaction lock on a number: taken by whatever makes it unsendable (an opt-out, an
+ * erasure); the claim takes it shared and gives the message back when it cannot (dispatch-repo.ts).
+ */
+export async function lockNumber(trx: Knex.Transaction, phone: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [numberLockKey(phone)]);
+}
+
 /**
  * The latest consent entry dated at or before `now` decides (consent.ts `consentState`): the same
  * rule in SQL, for claims and bulk checks. `?` binds `now`; `phoneExpr` is the column to match.
@@ -249,10 +262,10 @@ export class ComplianceRepo {
       'i.*',
       this.knex.raw(`(select json_build_object('listId', l.id, 'listName', l.name, 'fields', lc.fields)
                         from list_contacts lc join lists l on l.id = lc.list_id
-                       where lc.phone = i.from_phone and lc.erased_at is null order by lc.id desc limit 1) as contact`),
+                       where i.from_phone like '+%' and lc.phone = i.from_phone and lc.erased_at is null order by lc.id desc limit 1) as contact`),
       this.knex.raw(`(select json_build_object('id', c.id, 'name', c.name, 'sentAt', m.sent_at)
                         from messages m join campaigns c on c.id = m.campaign_id
-                       where m.phone = i.from_phone and m.state in ('sent', 'delivered', 'unknown', 'sending')
+                       where i.from_phone like '+%' and m.phone = i.from_phone and m.state in ('sent', 'delivered', 'unknown', 'sending')
                        order by m.claimed_at desc nulls last, m.id desc limit 1) as last_campaign`),
     );
     return rows.map(toInbound);

@@ -9,7 +9,7 @@ import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
 import type { Logger } from '../logger.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { countSegments } from '../templates/segments.js';
-import { ComplianceRepo, type InboundRecord, type StopListEntry, type StopListSource } from './compliance-repo.js';
+import { ComplianceRepo, lockNumber, type InboundRecord, type StopListEntry, type StopListSource } from './compliance-repo.js';
 import { consentState, type ConsentEvent } from './consent.js';
 import { matchedStopPhrase } from './opt-out.js';
 import { PhoneKeys } from './phone-keys.js';
@@ -81,8 +81,10 @@ export class ComplianceService {
     const result = await repo.transaction(async (trx) => {
       const imsi = await repo.imsiOfDevice(trx, sms.device);
       const stored = await repo.insertInbound(trx, { receivedAt: now, instanceId, device: sms.device, imsi, from: sender.ok ? sender.phone : sms.from, text: sms.text, fingerprint }, inboundDedupeWindowMs);
-      if (stored.duplicate || !phrase || !sender.ok) return { ...stored, optOut: false, skipped: 0, created: false };
-      await repo.markOptOut(trx, stored.id, phrase);
+      if (!phrase || !sender.ok) return { ...stored, optOut: false, skipped: 0, created: false };
+      // A duplicate of an opt-out still opts out: the number may have been taken off the
+      // stop-list since the first copy (stopListInTransaction does nothing when it is listed).
+      if (!stored.duplicate) await repo.markOptOut(trx, stored.id, phrase);
       const actor = systemActor('ответ-стоп');
       const { created, skipped } = await this.stopListInTransaction(trx, actor, sender.phone, ru.compliance.replyReason(phrase), 'reply', now, stored.id);
       if (created && current.optOutConfirmation.enabled) {
@@ -99,7 +101,7 @@ export class ComplianceService {
     } else {
       log.info({ event: 'inbound.received', inboundId: result.id, device: sms.device, optOut: result.optOut, skipped: result.skipped, from: maskPhone(sms.from) }, 'incoming SMS');
     }
-    if (result.optOut) this.onChange();
+    if (result.created || result.skipped > 0) this.onChange();
     return { id: result.id, duplicate: result.duplicate, optOut: result.optOut };
   }
 
@@ -165,6 +167,9 @@ export class ComplianceService {
     auditEach = true,
   ): Promise<{ created: boolean; skipped: number }> {
     const { repo, audit } = this.deps;
+    // The claim takes this lock (shared) before it re-checks the stop-list, so a message is never
+    // claimed between this entry being written and being committed (dispatch-repo.ts).
+    await lockNumber(trx, phone);
     const created = await repo.addToStopList(trx, { phone, reason, source, inboundId, createdBy: actorLabel(actor), now });
     if (!created) return { created, skipped: 0 };
     const skipped = await repo.skipWaitingTo(trx, phone, ru.compliance.exclusion['stop-list'], now);

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { MAX_PHONE_CELL_CHARS, normalisePhone, phoneRejectionText } from '../lists/phone.js';
 import type { Logger } from '../logger.js';
+import { lockNumber } from './compliance-repo.js';
 import { erasedPhone, type ErasureCounts, type ErasureRecord, type ErasureRepo } from './erasure-repo.js';
 import type { PhoneKeys } from './phone-keys.js';
 
@@ -48,6 +49,7 @@ export class ErasureService {
     const lastDigits = phone.replace(/\D/g, '').slice(-10);
     const now = clock.now();
     const result = await repo.transaction(async (trx) => {
+      await lockNumber(trx, phone); // no claim of this number until the erasure commits
       const key = await phoneKeys.keyOf(trx, phone);
       await repo.suppress(trx, key, now);
       const id = await repo.openRequest(trx, key, now, actorLabel(actor));

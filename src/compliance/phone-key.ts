@@ -10,9 +10,11 @@ const E164 = /^\+[1-9]\d{7,14}$/;
  * Why not a plain SHA-256 of the number: phone numbers are enumerable. There are 10^10 Russian
  * mobile numbers (+79XXXXXXXXX), and a single GPU hashes them all in minutes, so a plain hash is
  * the number in disguise, and keeping it would be keeping the number. With a secret key, the
- * table of keys is useless without the secret, which lives outside the database (the config);
- * losing or changing the secret makes every existing key unmatchable, so it must be backed up with
- * the database and never rotated without re-keying.
+ * table of keys is useless without the secret. The secret is kept in the database settings (as
+ * the erasure issue specifies, so that every instance sharing the database agrees on it): a copy
+ * of the whole database therefore still lets someone test numbers against the keys, so database
+ * dumps must be protected like the data they came from. Losing or changing the secret makes every
+ * existing key unmatchable, so it is never rotated without re-keying.
  *
  * Pure and deterministic. Throws on an empty secret or a number not in E.164, because a key made
  * of another spelling of the number (`8 912 …`) would silently never match.

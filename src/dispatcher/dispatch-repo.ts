@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
 import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
-import { ComplianceRepo } from '../compliance/compliance-repo.js';
+import { ComplianceRepo, numberLockKey } from '../compliance/compliance-repo.js';
 import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
 import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
@@ -29,16 +29,22 @@ export interface ClaimContext {
   random: () => number;
 }
 
-/** `skipped`: messages the claim found excluded (stop-list, consent) and settled as `skipped`. */
+/**
+ * `skipped`: messages the claim found excluded (stop-list, consent) and settled as `skipped`.
+ * `busy`: more may be claimable at once (a number was locked by an opt-out in progress, or the
+ * skip cap was reached): the dispatcher should look again without waiting for its idle sleep.
+ */
 export type ClaimOutcome =
   | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord; skipped: SkippedAtClaim[] }
   | { kind: 'sim-unavailable'; reason: string; until: Date | null }
-  | { kind: 'nothing'; skipped: SkippedAtClaim[] };
+  | { kind: 'nothing'; skipped: SkippedAtClaim[]; busy?: boolean };
 
 export interface SkippedAtClaim {
   id: number;
   campaignId: number | null;
 }
+
+class NumberBusy extends Error {}
 
 /** How many excluded messages one claim transaction settles before it gives the SIM back. */
 const maxSkipsPerClaim = 100;
@@ -91,32 +97,64 @@ export class DispatchRepo {
 
       // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
       // after the campaign started (or one another instance just recorded) stops the message here.
+      // An opt-out or erasure still being written holds the number's lock: then the claim is
+      // undone (savepoint) and the message stays waiting for the next pass, never sent past it.
       const skipped: SkippedAtClaim[] = [];
-      let row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
       for (;;) {
-        if (!row) return { kind: 'nothing', skipped };
-        const exclusion = await this.exclusionOf(trx, row, ctx.now);
-        if (!exclusion) break;
+        const attempt = await this.claimChecked(trx, imsi, device, budget, sim.pricePerPart, ctx);
+        if (attempt === 'number-busy') return { kind: 'nothing', skipped, busy: true };
+        if (!attempt) return { kind: 'nothing', skipped };
+        const { row, exclusion } = attempt;
+        if (!exclusion) return { kind: 'claimed', message: await this.reserveFor(trx, row, sim, ctx), sim, skipped };
         await trx('messages').where({ id: row.id }).update({
-          state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null, price_per_part: null,
+          state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null,
+          price_per_part: null, claimed_at: null, attempts: row.attempts - 1,
         });
         skipped.push({ id: Number(row.id), campaignId: row.campaign_id ?? null });
-        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped };
-        row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true };
       }
-      const message: ClaimedMessage = {
-        id: Number(row.id),
-        campaignId: row.campaign_id ?? null,
-        phone: row.phone,
-        text: row.text,
-        parts: row.parts,
-        attempts: row.attempts,
-      };
-      await this.reserve(trx, imsi, message.parts, ctx);
-      const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
-      await trx('sims').where({ imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
-      return { kind: 'claimed', message, sim, skipped };
     });
+  }
+
+  /** The claimed message's parts go into the SIM's ledger and the SIM's next slot is set. */
+  private async reserveFor(
+    trx: Knex.Transaction,
+    row: { id: number | string; campaign_id: number | null; phone: string; text: string; parts: number; attempts: number },
+    sim: SimRecord,
+    ctx: ClaimContext,
+  ): Promise<ClaimedMessage> {
+    const message: ClaimedMessage = {
+      id: Number(row.id),
+      campaignId: row.campaign_id ?? null,
+      phone: row.phone,
+      text: row.text,
+      parts: row.parts,
+      attempts: row.attempts,
+    };
+    await this.reserve(trx, sim.imsi, message.parts, ctx);
+    const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
+    await trx('sims').where({ imsi: sim.imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
+    return message;
+  }
+
+  /**
+   * Claims the next message and decides whether the law lets it go, inside a savepoint: when the
+   * number's lock is held by an opt-out or erasure in progress, the savepoint is rolled back (the
+   * message stays `waiting`, untouched) and 'number-busy' tells the caller to look again soon.
+   */
+  private async claimChecked(trx: Knex.Transaction, imsi: string, device: string, budget: number, price: number, ctx: ClaimContext) {
+    try {
+      return await trx.transaction(async (sp) => {
+        const row = await this.claimNextMessage(sp, imsi, device, budget, price, ctx);
+        if (!row) return null;
+        const free = await sp.raw('select pg_try_advisory_xact_lock_shared(hashtext(?)) as ok', [numberLockKey(row.phone)]);
+        if (!free.rows[0].ok) throw new NumberBusy();
+        return { row, exclusion: await this.exclusionOf(sp, row, ctx.now) };
+      });
+    } catch (error) {
+      if (error instanceof NumberBusy) return 'number-busy' as const;
+      throw error;
+    }
   }
 
   /** Why a just-claimed message must not go (pure `recipientExclusion` over facts read in the claim), or null. */

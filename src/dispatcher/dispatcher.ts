@@ -221,6 +221,8 @@ export class Dispatcher {
             this.settledSinceFinishCheck = true;
             for (const m of outcome.skipped) this.emitState(m.id, m.campaignId, 'skipped');
           }
+          // More may be claimable at once (skip cap reached, a number locked by an opt-out in progress).
+          if (outcome.kind === 'nothing' && outcome.busy) this.wakePending = true;
           if (outcome.kind === 'nothing') continue;
           const { message } = outcome;
           claimed++;

@@ -59,6 +59,13 @@ export function consentOfForm(body: unknown): { column: string; source: string }
   return { column: b.consentColumn, source: typeof b.consentSource === 'string' ? b.consentSource : '' };
 }
 
+/** What the audit keeps of a SIM change: the known fields only, never free text from the body. */
+function simChanges(body: unknown): Record<string, unknown> {
+  const fields = ['enabled', 'dailyLimit', 'monthlyLimit', 'minPauseSeconds', 'maxPauseSeconds', 'pricePerPart'];
+  const b = (body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(fields.filter((f) => typeof b[f] === 'number' || typeof b[f] === 'boolean').map((f) => [f, b[f]]));
+}
+
 const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
@@ -190,7 +197,7 @@ export function apiRouter(services: AppServices): Router {
   router.patch('/sims/:imsi', admin, async (req, res) => {
     const { modems } = await sims.modems();
     await sims.update(String(req.params.imsi), req.body ?? {});
-    await trail(apiActor(req, res), 'sim.update', `sim:${String(req.params.imsi).slice(0, 20)}`, (req.body ?? {}) as Record<string, unknown>);
+    await trail(apiActor(req, res), 'sim.update', `sim:${String(req.params.imsi).slice(0, 20)}`, simChanges(req.body));
     const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
     res.json(updated ? simJson(updated) : null);
   });
