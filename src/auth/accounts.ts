@@ -53,7 +53,11 @@ export class Accounts {
       if (user.role === role) return user;
       if (user.role === 'admin' && role !== 'admin') await this.keepOneAdmin(trx, user.id);
       await this.users.update(trx, user.id, { role });
-      await this.audit.record(trx, actor, now, 'user.update', user.login, { role: { from: user.role, to: role } });
+      // A demoted admin's admin tokens become staff tokens: the role must not live on through them.
+      const tokensDemoted = role === 'staff'
+        ? await trx('api_tokens').where({ created_by: `user:${user.login}`, role: 'admin' }).whereNull('revoked_at').update({ role: 'staff' })
+        : 0;
+      await this.audit.record(trx, actor, now, 'user.update', user.login, { role: { from: user.role, to: role }, tokensDemoted });
       return { ...user, role };
     });
   }
@@ -82,7 +86,9 @@ export class Accounts {
         if (user.role === 'admin') await this.keepOneAdmin(trx, user.id);
         await this.users.update(trx, user.id, { disabledAt: now });
         const ended = await this.users.deleteSessions(trx, user.id);
-        await this.audit.record(trx, actor, now, 'user.disable', user.login, { sessionsEnded: ended });
+        // The tokens they made stop too: a person who left keeps no way in.
+        const tokensRevoked = await trx('api_tokens').where({ created_by: `user:${user.login}` }).whereNull('revoked_at').update({ revoked_at: now });
+        await this.audit.record(trx, actor, now, 'user.disable', user.login, { sessionsEnded: ended, tokensRevoked });
         return { ...user, disabledAt: now };
       }
       await this.users.update(trx, user.id, { disabledAt: null });

@@ -160,6 +160,21 @@ describe('roles, users and tokens: API roles, sessions that follow the user, the
     assert.equal((await boris.get('/users')).status, 200, 'promoted back, again without a new login');
   });
 
+  test('a demoted admin’s admin tokens become staff tokens; a disabled user’s tokens stop working', async () => {
+    assert.equal((await admin.post('/users', { login: 'vera', role: 'admin', password: 'vera-password-1' })).status, 303);
+    const vera = new PageClient(h.service.url);
+    assert.equal(await vera.login('vera', 'vera-password-1'), 303);
+    const created = await vera.post('/tokens', { name: 'crm-веры', role: 'admin' });
+    const token = /data-testid="new-token">(sc_[^<]+)</.exec(created.html)?.[1];
+    assert.ok(token);
+    const patch = () => fetch(`${h.service.url}/api/v1/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal((await patch()).status, 200);
+    assert.equal((await admin.post(`/users/${await userId('vera')}/role`, { role: 'staff' })).status, 303);
+    assert.equal((await patch()).status, 403, 'the token lost the admin role with its maker');
+    assert.equal((await admin.post(`/users/${await userId('vera')}/disable`)).status, 303);
+    assert.equal((await patch()).status, 401, 'and stopped when its maker was disabled');
+  });
+
   test('a password reset ends the user’s sessions; the new password works', async () => {
     const olga = new PageClient(h.service.url);
     assert.equal(await olga.login('olga', 'olga-password-1'), 303);
