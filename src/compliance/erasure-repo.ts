@@ -13,6 +13,8 @@ export interface ErasureCounts {
   waitingSkipped: number;
   /** Incoming SMS from the number. */
   inbound: number;
+  /** Other people's list values and SMS texts that mentioned the number. */
+  mentions: number;
   /** Entries of the consent register. */
   consents: number;
   /** The stop-list entry (0 or 1): the suppression key replaces it. */
@@ -140,6 +142,31 @@ export class ErasureRepo {
       await db('lists').where({ id: row.id }).update({ duplicates: JSON.stringify(duplicates), rejected: JSON.stringify(rejected) });
     }
     return changed;
+  }
+
+  /**
+   * The number mentioned in other people's rows (a «Доп. телефон» column, a text rendered from it):
+   * those values become «[удалено]», those texts «[удалено по запросу]». A scan of every list row;
+   * erasures are rare and this keeps the promise that no copy of the number is left.
+   */
+  async eraseMentions(db: Db, lastDigits: string): Promise<{ fields: number; texts: number }> {
+    const like = `%${lastDigits}%`;
+    const rows: Array<{ id: number; fields: unknown }> = (
+      await db.raw(
+        `select id, fields from list_contacts lc
+          where exists (select 1 from jsonb_each_text(lc.fields) f where ${compactSql('f.value')} like ?)
+          for update`,
+        [like],
+      )
+    ).rows;
+    const holds = (value: unknown) => typeof value === 'string' && value.replace(/[\s()./-]/g, '').includes(lastDigits);
+    let fields = 0;
+    for (const row of rows) {
+      const masked = Object.fromEntries(Object.entries(parseJson(row.fields) as Record<string, unknown>).map(([k, v]) => (holds(v) ? (fields++, [k, erasedValue]) : [k, v])));
+      await db('list_contacts').where({ id: row.id }).update({ fields: JSON.stringify(masked) });
+    }
+    const texts = await db.raw(`update messages set text = ? where ${compactSql('text')} like ?`, [erasedText, like]);
+    return { fields, texts: rowCount(texts) };
   }
 
   /** A SIM's last failure is the modem's own words and might quote the number. */

@@ -62,10 +62,13 @@ export class ErasureService {
         messages: messages.messages,
         waitingSkipped: messages.waitingSkipped,
         inbound: await repo.eraseInbound(trx, phone, lastDigits, marker),
+        mentions: 0,
         consents: await repo.eraseConsents(trx, phone, marker),
         stopList: await repo.deleteStopListEntry(trx, phone),
       };
       await repo.eraseSimFailures(trx, lastDigits);
+      const mentions = await repo.eraseMentions(trx, lastDigits);
+      counts.mentions = mentions.fields + mentions.texts;
       await repo.closeRequest(trx, id, now, counts);
       await audit.record(trx, actor, now, 'erasure.done', String(id), { ...counts });
       return { id, phone, requestedAt: now, erasedAt: now, counts };

@@ -12,13 +12,13 @@ import { campaignFinished, pageSession, startHarness, uploadList, type Harness }
 
 const person = '+79167770001';
 const traces = ['9167770001', 'Евлампия', 'ZX-40417'];
-const header = ['Телефон', 'Имя', 'Заказ'];
+const header = ['Телефон', 'Имя', 'Заказ', 'Примечание'];
 const rows = [
   header,
-  [person, 'Евлампия Кузьминична', 'ZX-40417'],
-  ['+79161230001', 'Пётр Сидоров', 'ZX-11111'],
-  ['8 916 777-00-01', 'Евлампия К.', 'ZX-40417'], // a duplicate row: lists.duplicates holds the number
-  ['8 916 777-00-01, 8 916 777-00-02', 'Евлампия и муж', 'ZX-40417'], // two numbers in a cell: lists.rejected holds them
+  [person, 'Евлампия Кузьминична', 'ZX-40417', ''],
+  ['+79161230001', 'Пётр Сидоров', 'ZX-11111', 'жена: 8 (916) 777-00-01'], // someone else's row mentions the number
+  ['8 916 777-00-01', 'Евлампия К.', 'ZX-40417', ''], // a duplicate row: lists.duplicates holds the number
+  ['8 916 777-00-01, 8 916 777-00-02', 'Евлампия и муж', 'ZX-40417', ''], // two numbers in a cell: lists.rejected holds them
 ];
 
 interface CampaignView { id: number; status: string; counts: Record<string, number> }
@@ -133,7 +133,7 @@ describe('erasure of a person\'s data (152-FZ)', () => {
     assert.equal(done.phone, person);
     assert.ok(Date.parse(done.requestedAt) >= before - 1000 && Date.parse(done.erasedAt) >= Date.parse(done.requestedAt));
     // Consents: the given entry and the withdrawal the stop-list added.
-    assert.deepEqual(done.counts, { listContacts: 1, uploadReportRows: 2, messages: 2, waitingSkipped: 0, inbound: 1, consents: 2, stopList: 1 });
+    assert.deepEqual(done.counts, { listContacts: 1, uploadReportRows: 2, messages: 2, waitingSkipped: 0, inbound: 1, mentions: 1, consents: 2, stopList: 1 });
 
     assert.deepEqual(await tracesIn(h, traces), []);
 
@@ -154,7 +154,9 @@ describe('erasure of a person\'s data (152-FZ)', () => {
     assert.deepEqual([erased[0]!.text, erased[0]!.state], ['[удалено по запросу]', 'sent']);
 
     const contact = await h.service.db.knex('list_contacts').whereNotNull('erased_at').first();
-    assert.deepEqual(contact.fields, { Телефон: '[удалено]', Имя: '[удалено]', Заказ: '[удалено]' });
+    const husband = await h.service.db.knex('list_contacts').where({ phone: '+79161230001' }).first();
+    assert.deepEqual(husband.fields, { Телефон: '+79161230001', Имя: 'Пётр Сидоров', Заказ: 'ZX-11111', Примечание: '[удалено]' }, 'only the mention is erased');
+    assert.deepEqual(contact.fields, { Телефон: '[удалено]', Имя: '[удалено]', Заказ: '[удалено]', Примечание: '[удалено]' });
     const session = await pageSession(h);
     const html = await (await session.get(`/campaigns/${campaignId}`)).text();
     assert.ok(!html.includes('Евлампия'));
@@ -194,7 +196,7 @@ describe('erasure of a person\'s data (152-FZ)', () => {
 
     // Erasing twice is fine: 201 again, a second request in the register with nothing left to erase.
     const again = await json<{ counts: Record<string, number> }>(await h.api('/erasures', { method: 'POST', body: JSON.stringify({ phone: person }) }), 201);
-    assert.deepEqual(Object.values(again.counts), [0, 0, 0, 0, 0, 0, 0]);
+    assert.ok(Object.values(again.counts).every((n) => n === 0));
     const register = await json<{ items: Erasure[] }>(await h.api('/erasures'), 200);
     assert.equal(register.items.length, 2);
     assert.deepEqual(Object.keys(register.items[0]!).sort(), ['counts', 'erasedAt', 'id', 'requestedAt', 'requestedBy']);

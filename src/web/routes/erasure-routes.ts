@@ -14,6 +14,7 @@ const countWords: Array<[keyof ErasureCounts, string]> = [
   ['messages', 'SMS в отчётах'],
   ['waitingSkipped', 'из них не отправлено'],
   ['inbound', 'входящих SMS'],
+  ['mentions', 'упоминаний номера у других'],
   ['consents', 'записей о согласии'],
   ['stopList', 'запись в стоп-листе'],
 ];
