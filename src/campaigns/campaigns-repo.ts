@@ -139,7 +139,14 @@ export class CampaignsRepo {
    * Moves the campaign from one of `from` to `to`. Returns false when its status was not one of
    * `from` (someone else acted first): the caller reports that, nothing is half-done.
    */
-  async transition(id: number, from: readonly CampaignStatus[], to: CampaignStatus, now: Date): Promise<boolean> {
+  async transition(
+    id: number,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    now: Date,
+    /** What must commit with the change (at Start: the messages the law now leaves out). */
+    alsoInTransaction?: (trx: Knex.Transaction) => Promise<unknown>,
+  ): Promise<boolean> {
     return this.knex.transaction(async (trx) => {
       const patch: Record<string, unknown> = { status: to };
       if (to === 'running') patch.started_at = trx.raw('coalesce(started_at, ?)', [now]);
@@ -151,6 +158,7 @@ export class CampaignsRepo {
           .where({ campaign_id: id, state: 'waiting' })
           .update({ state: 'skipped', error: 'Рассылка отменена', finished_at: now });
       }
+      await alsoInTransaction?.(trx);
       return true;
     });
   }

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
@@ -25,7 +26,7 @@ export interface CampaignCompliance {
   /** Each phone of the list: stop-listed, erased, consented now. */
   standing(listId: number, now: Date): Promise<Map<string, RecipientStanding>>;
   /** At Start/Resume: waiting messages the law now leaves out become `skipped`. */
-  skipExcludedWaiting(campaignId: number, advertising: boolean, now: Date): Promise<{ stopList: number; noConsent: number }>;
+  skipExcludedWaiting(db: Knex | Knex.Transaction, campaignId: number, advertising: boolean, now: Date): Promise<{ stopList: number; noConsent: number }>;
 }
 
 export interface Preview {
@@ -132,10 +133,13 @@ export class CampaignsService {
     const to = nextStatus(campaign.status, action);
     if (to === null) throw new AppError('CONFLICT', ru.campaigns.cannot(action, campaign.status));
     const now = this.clock.now();
-    const ok = await this.repo.transition(id, allowedFrom(action), to, now);
+    // Opt-outs and withdrawn consents since the campaign was made take effect before the first send,
+    // in the same transaction as the start.
+    const excludeNow = action === 'start' || action === 'resume'
+      ? (trx: Knex.Transaction) => this.compliance.skipExcludedWaiting(trx, id, campaign.kind === 'advertising', now)
+      : undefined;
+    const ok = await this.repo.transition(id, allowedFrom(action), to, now, excludeNow);
     if (!ok) throw new AppError('CONFLICT', ru.campaigns.changedMeanwhile);
-    // Opt-outs and withdrawn consents since the campaign was made take effect before the first send.
-    if (action === 'start' || action === 'resume') await this.compliance.skipExcludedWaiting(id, campaign.kind === 'advertising', now);
     this.onChange();
     return this.get(id);
   }

@@ -328,6 +328,6 @@ export function campaignCompliance(knex: Knex, reasons: { stopList: string; noCo
   const repo = new ComplianceRepo(knex);
   return {
     standing: (listId: number, now: Date) => repo.listFacts(knex, listId, now),
-    skipExcludedWaiting: (campaignId: number, advertising: boolean, now: Date) => repo.skipExcludedWaiting(knex, campaignId, advertising, reasons, now),
+    skipExcludedWaiting: (db: Db, campaignId: number, advertising: boolean, now: Date) => repo.skipExcludedWaiting(db, campaignId, advertising, reasons, now),
   };
 }
