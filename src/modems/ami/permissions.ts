@@ -62,7 +62,7 @@ export const amiEvents = [
   { event: 'DongleStatus', allOf: ['call'], delivery: 'event', why: 'a modem connected, disconnected or was dropped with its queue' },
   { event: 'DongleNewSMSBase64', allOf: ['call'], delivery: 'event', why: 'incoming SMS (replies, STOP words) for the inbox and opt-outs' },
   { event: 'UserEvent', allOf: ['user'], delivery: 'event', why: 'dialplan hooks: UserEvent(SimcastNotify,…) asks for a notification SMS (missed call, IVR)' },
-  { event: 'FullyBooted', allOf: ['system'], delivery: 'event', why: 'Asterisk says it is fully booted (at login and after a restart): chan_dongle is loaded' },
+  { event: 'FullyBooted', allOf: ['system'], delivery: 'event', why: 'Asterisk is fully booted, sent at login and after a restart (modules such as chan_dongle are loaded); nothing acts on it yet' },
   { event: 'DongleDeviceEntry', allOf: [], delivery: 'list-item', why: 'one per modem in the DongleShowDevices answer' },
   { event: 'DongleShowDevicesComplete', allOf: [], delivery: 'list-item', why: 'ends the DongleShowDevices answer' },
 ] as const satisfies readonly AmiEventNeed[];
@@ -87,7 +87,7 @@ export const amiPermissions = {
   readWhy: {
     call: 'every chan_dongle event: DongleReport, DongleSMSStatus, DongleStatus, DongleNewSMSBase64 (also brings Newchannel, Hangup… — hence the eventfilter)',
     user: 'UserEvent from the dialplan (SimcastNotify: missed call, IVR hooks)',
-    system: 'FullyBooted',
+    system: 'FullyBooted (Asterisk ready; received, not acted on yet)',
   },
   writeWhy: {
     call: 'DongleSendSMS',
