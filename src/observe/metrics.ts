@@ -83,13 +83,16 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
   if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const timeoutMs = deps.queryTimeoutMs ?? 3000;
 
-  // One database read per scrape, shared by every gauge's collect() (they run in parallel).
-  let current: { at: number; snapshot: Promise<Snapshot | null> } | null = null;
+  // One database read per scrape, shared by every gauge's collect(): prom-client starts them all
+  // in the same tick, so they join the read while it is pending; the next scrape reads afresh.
+  let pending: Promise<Snapshot | null> | null = null;
   const snapshot = (): Promise<Snapshot | null> => {
-    const now = Date.now();
-    if (current && now - current.at < 1000) return current.snapshot;
-    current = { at: now, snapshot: withTimeout(readSnapshot(deps), timeoutMs).catch(() => null) };
-    return current.snapshot;
+    pending ??= withTimeout(readSnapshot(deps), timeoutMs)
+      .catch(() => null)
+      .finally(() => {
+        pending = null;
+      });
+    return pending;
   };
 
   new Gauge({
