@@ -32,6 +32,7 @@ import { ErasureRepo } from './compliance/erasure-repo.js';
 import { ErasureService, erasedSkipReason } from './compliance/erasure.js';
 import { routeGatewayEvents } from './gateway-events.js';
 import { exclusionReasons } from './i18n/ru.js';
+import { createMetrics } from './observe/metrics.js';
 import { createApp } from './web/app.js';
 
 /**
@@ -135,6 +136,15 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     sessionStore.prune().catch((err: unknown) => log.warn({ event: 'sessions.prune-failed', err }, 'could not prune sessions'));
   }, 3600_000);
   pruneSessions.unref();
+  const metrics = createMetrics({
+    knex: db.knex,
+    gateway,
+    clock,
+    timezone: async () => (await settings.get()).timezone,
+    modems: () => dispatcher.knownModems(),
+    // Hook for the dialplan notifications: `dialplanStats: () => ({ [outcome]: count })` exports
+    // simcast_dialplan_events_total{outcome}.
+  });
   const app = createApp({
     knex: db.knex,
     clock,
@@ -156,6 +166,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     sessionSecret,
     sessionStore,
     cookieSecure: config.cookieSecure,
+    observability: { metrics, health: { knex: db.knex, gateway, modems: () => dispatcher.knownModems() } },
   });
 
   const stop = new AbortController();
@@ -186,6 +197,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
       await dispatcher.drain(5000);
       dispatcher.detach();
       unrouteEvents();
+      metrics.close();
       await gateway.close();
       await simulator?.close();
       await db.close();

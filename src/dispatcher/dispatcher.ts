@@ -163,6 +163,11 @@ export class Dispatcher {
     }
   }
 
+  /** The modems as last listed (refreshed by the ticks; may be stale while AMI is down). */
+  knownModems(): readonly ModemInfo[] {
+    return this.modems;
+  }
+
   /** A hint that something changed (campaign started, modem freed): tick soon. */
   notify(): void {
     this.settledSinceFinishCheck = true;

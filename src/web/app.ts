@@ -33,6 +33,7 @@ import { consentRoutes } from './routes/consent-routes.js';
 import { inboxRoutes } from './routes/inbox-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
+import { observeRoutes, type Observability } from './routes/observe-routes.js';
 import { rulesRoutes } from './routes/rules-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -61,6 +62,8 @@ export interface AppServices {
   sessionSecret: string;
   sessionStore: KnexSessionStore;
   cookieSecure: boolean;
+  /** `/healthz` and `/metrics`; absent in apps built without them. */
+  observability?: Observability;
 }
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -91,6 +94,8 @@ export function createApp(services: AppServices): express.Express {
     res.status(204).end();
   });
 
+  // Probes and scrapers: no session, no login (/metrics checks the address or a token itself).
+  if (services.observability) app.use(observeRoutes({ ...services, observability: services.observability }));
   // The JSON API authenticates by token, not by session: mount it before the session.
   app.use('/api/v1', apiRouter(services));
 
