@@ -279,7 +279,7 @@ export class NotificationsService {
     if (text.length > maxTemplateChars) throw new AppError('VALIDATION', `text: не длиннее ${maxTemplateChars} символов.`, { field: 'text' });
     const syntax = templateProblem(text);
     if (syntax) throw new AppError('VALIDATION', `text: ${syntax}`, { field: 'text' });
-    const minutes = body.repeatGuardMinutes === undefined || body.repeatGuardMinutes === '' ? defaultRepeatGuardMinutes : Number(body.repeatGuardMinutes);
+    const minutes = body.repeatGuardMinutes === undefined ? defaultRepeatGuardMinutes : typeof body.repeatGuardMinutes === 'number' ? body.repeatGuardMinutes : Number.NaN;
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > maxRepeatGuardMinutes) {
       throw new AppError('VALIDATION', `repeatGuardMinutes: целое число минут от 0 (без защиты) до ${maxRepeatGuardMinutes}.`, { field: 'repeatGuardMinutes' });
     }
