@@ -2,6 +2,10 @@ import type { ComplianceService } from './compliance/compliance-service.js';
 import { maskPhone } from './compliance/redact.js';
 import type { Logger } from './logger.js';
 import type { GatewayEvent, SmsGateway } from './modems/sms-gateway.js';
+import type { NotificationsService } from './notifications/notifications-service.js';
+
+/** The dialplan's notification event: `UserEvent(SimcastNotify,Phone: …,Template: …,…)`. */
+export const notifyEventName = 'simcastnotify';
 
 /**
  * Waits between tries to store an incoming SMS. chan_dongle has already deleted it from the SIM
@@ -12,12 +16,13 @@ export const inboundRetryDelaysMs: readonly number[] = [500, 1000, 2000, 4000, 8
 
 /**
  * Gateway events that are not the dispatcher's (it follows reports and modem states itself):
- * incoming SMS go to compliance (inbox, opt-out). One subscriber, one handler per kind, so a new
- * kind (the dialplan's UserEvent) gets its own line here instead of growing the dispatcher.
+ * incoming SMS go to compliance (inbox, opt-out), the dialplan's `SimcastNotify` UserEvent to
+ * notifications. One subscriber, one handler per kind. A UserEvent arrives only on the AMI
+ * connection of the PBX that raised it, so each instance handles its own PBX's events.
  */
 export function routeGatewayEvents(
   gateway: SmsGateway,
-  handlers: { compliance: ComplianceService },
+  handlers: { compliance: ComplianceService; notifications?: NotificationsService },
   log: Logger,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
 ): () => void {
@@ -40,6 +45,11 @@ export function routeGatewayEvents(
   };
   const unsubscribe = gateway.subscribe((event) => {
     if (event.type === 'inbound-sms') void receive(event);
+    else if (event.type === 'user-event' && event.name.toLowerCase() === notifyEventName && handlers.notifications) {
+      // Never throws: every outcome, an error included, is logged and counted by the service.
+      void handlers.notifications.receiveDialplanEvent(event.headers).catch((err: unknown) =>
+        log.error({ event: 'dialplan.failed', err }, 'could not handle a dialplan event'));
+    }
   });
   return () => {
     closed = true;

@@ -59,6 +59,7 @@ export interface RunningService {
   db: Database;
   dispatcher: Dispatcher;
   compliance: ComplianceService;
+  notifications: NotificationsService;
   gateway: DongleGateway;
   simulator: AmiSimulator | null;
   close(): Promise<void>;
@@ -119,15 +120,19 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     settings: () => settings.get(),
   });
   campaigns.onChange = () => dispatcher.notify();
-  const notifications = new NotificationsService(db.knex, settings, clock, async (phone, now) => {
-    const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
-    if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
-    return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
+  const notifications = new NotificationsService({
+    knex: db.knex, settings, clock, audit, log: log.child({ component: 'notifications' }),
+    // `trx`: the notification's own transaction (the embedded database has one connection).
+    exclusionOf: async (trx, phone, now) => {
+      const facts = await complianceRepo.recipientFacts(trx, phone, await phoneKeys.keyOf(trx, phone), now);
+      if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
+      return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
+    },
   });
   notifications.onQueued = () => dispatcher.notify();
   compliance.onChange = () => dispatcher.notify();
   erasure.onChange = () => dispatcher.notify();
-  const unrouteEvents = routeGatewayEvents(gateway, { compliance }, log);
+  const unrouteEvents = routeGatewayEvents(gateway, { compliance, notifications }, log);
 
   const simsService = new SimsService(sims, settings, gateway, clock);
   const sessionStore = new KnexSessionStore(db.knex, () => clock.now());
@@ -142,8 +147,10 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     clock,
     timezone: async () => (await settings.get()).timezone,
     modems: () => dispatcher.knownModems(),
-    // Hook for the dialplan notifications: `dialplanStats: () => ({ [outcome]: count })` exports
-    // simcast_dialplan_events_total{outcome}.
+    dialplanStats: () => {
+      const { total: _total, ...byOutcome } = notifications.dialplanStats();
+      return byOutcome;
+    },
   });
   const app = createApp({
     knex: db.knex,
@@ -184,6 +191,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     db,
     dispatcher,
     compliance,
+    notifications,
     gateway,
     simulator,
     async close() {

@@ -17,6 +17,7 @@ export const auditActions = [
   'inbox.handled',
   'erasure.requested', 'erasure.done',
   'sim.update', 'settings.update',
+  'notification-template.save',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -14,6 +14,7 @@ import * as createAuditLog from '../../migrations/20261201000100_create-audit-lo
 import * as usersStateAndTokenRoles from '../../migrations/20261201000200_users-state-and-token-roles.js';
 import * as createCompliance from '../../migrations/20261201000300_create-compliance.js';
 import * as listsSuppressed from '../../migrations/20261202000100_lists-suppressed.js';
+import * as notificationTemplates from '../../migrations/20261202001000_notification-templates.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -41,6 +42,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261201000200_users-state-and-token-roles', usersStateAndTokenRoles],
   ['20261201000300_create-compliance', createCompliance],
   ['20261202000100_lists-suppressed', listsSuppressed],
+  ['20261202001000_notification-templates', notificationTemplates],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

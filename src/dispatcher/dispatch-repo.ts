@@ -193,10 +193,12 @@ export class DispatchRepo {
           returning id, campaign_id, phone, text, parts, attempts, purpose`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
       );
-    if (ctx.windowOpen || ctx.notificationsIgnoreWindow) {
-      const result = await claim('campaign_id is null', [], 'priority desc, id');
-      if (result.rows[0]) return result.rows[0];
-    }
+    // Outside the window a notification goes if its template says any hour (keep_window false), or
+    // it follows the setting (null) and the setting lets notifications go at any hour.
+    const notifications = ctx.windowOpen
+      ? await claim('campaign_id is null', [], 'priority desc, id')
+      : await claim('campaign_id is null and (keep_window = false or (keep_window is null and ?))', [ctx.notificationsIgnoreWindow], 'priority desc, id');
+    if (notifications.rows[0]) return notifications.rows[0];
     const campaigns: Array<{ id: number; ignore_window: boolean; sims: string[] | null }> = await trx('campaigns')
       .where({ status: 'running' })
       .orderBy([{ column: 'started_at' }, { column: 'id' }])

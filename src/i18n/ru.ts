@@ -198,6 +198,7 @@ export const auditActionWords: Record<string, string> = {
   'erasure.done': 'персональные данные удалены',
   'sim.update': 'SIM-карта изменена',
   'settings.update': 'настройки изменены',
+  'notification-template.save': 'шаблон уведомления сохранён',
 };
 
 /** Keys of audit `details` as the journal shows them; unknown keys are shown as they are. */

@@ -60,6 +60,9 @@ export type GatewayEvent =
   | { type: 'report'; messageId: string; device: string; success: boolean; reportType: 0 | 1 | 2; detail: string }
   | { type: 'modem-status'; device: string; status: string }
   | { type: 'inbound-sms'; device: string; from: string; text: string }
+  /** A dialplan `UserEvent(Name,Key: value,…)`: `name` as written, `headers` the body headers
+   *  only (the channel's own headers left out), names lower-cased as AMI matches them, values untrusted. */
+  | { type: 'user-event'; name: string; headers: Readonly<Record<string, string>> }
   | { type: 'connected' }
   | { type: 'disconnected'; reason: string };
 

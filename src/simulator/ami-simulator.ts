@@ -217,6 +217,8 @@ export class AmiSimulator {
   private nextTaskId = 0;
   /** Classic: TP-MR counter (0–255) for ForeignID. */
   private nextMr = 0;
+  /** Uniqueid counter of injected UserEvents' channels. */
+  private nextUniqueId = 100;
   /** Concatenation reference of the next injected inbound SMS (0–255). */
   private nextSmsRef = 0;
 
@@ -335,6 +337,38 @@ export class AmiSimulator {
     }
     this.opts.log?.(`[${device}] inbound SMS, ${pdus.length} part(s)${times > 1 ? ` x${times}` : ''}`);
     return pdus.map((p) => p.hex);
+  }
+
+  /**
+   * A dialplan `UserEvent(name,Key: value,…)` as Asterisk writes it (the shape recorded in
+   * test/fixtures/ami/chan-dongle-incoming.txt): `Event: UserEvent`, `Privilege: user,all`, the
+   * channel's headers, `UserEvent: <name>`, then the body headers in order. Values are written
+   * verbatim (a test may put control characters or 5000 characters in them). `channel` overrides
+   * channel headers (e.g. `CallerIDNum`).
+   */
+  injectUserEvent(name: string, headers: Record<string, string> | Array<[string, string]>, channel: Record<string, string> = {}): void {
+    const n = this.nextUniqueId++;
+    const uniqueid = `1795668943.${n}`;
+    const base: Record<string, string> = {
+      Channel: `SIP/office-${String(n).padStart(8, '0')}`,
+      ChannelState: '6',
+      ChannelStateDesc: 'Up',
+      CallerIDNum: '<unknown>',
+      CallerIDName: '<unknown>',
+      ConnectedLineNum: '<unknown>',
+      ConnectedLineName: '<unknown>',
+      Language: 'en',
+      AccountCode: '',
+      Context: 'from-trunk',
+      Exten: 'h',
+      Priority: '1',
+      Uniqueid: uniqueid,
+      Linkedid: uniqueid,
+      ...channel,
+    };
+    const body = Array.isArray(headers) ? headers : Object.entries(headers);
+    this.broadcast([['Event', 'UserEvent'], ['Privilege', 'user,all'], ...Object.entries(base), ['UserEvent', name], ...body]);
+    this.opts.log?.(`UserEvent ${name}`);
   }
 
   /** Abruptly closes every AMI session (like an Asterisk restart or a network cut). */

@@ -34,6 +34,7 @@ import { inboxRoutes } from './routes/inbox-routes.js';
 import { listRoutes } from './routes/list-routes.js';
 import { modemRoutes } from './routes/modem-routes.js';
 import { observeRoutes, type Observability } from './routes/observe-routes.js';
+import { notificationRoutes } from './routes/notification-routes.js';
 import { rulesRoutes } from './routes/rules-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -152,6 +153,7 @@ export function createApp(services: AppServices): express.Express {
   app.use(consentRoutes(services));
   app.use(auditRoutes(services));
   app.use(rulesRoutes(services));
+  app.use(notificationRoutes(services));
 
   app.use((_req, res) => {
     res.status(404).render('error', { title: 'Страница не найдена', message: 'Такой страницы нет. Вернитесь к списку рассылок.' });

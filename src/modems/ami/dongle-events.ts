@@ -26,6 +26,7 @@ export function eventName(msg: AmiMessage): string | null {
  * - DongleNewSMSBase64 → `inbound-sms`. DongleNewSMS is IGNORED on purpose: it is the lossy
  *   duplicate of the same SMS (split on CR/LF, empty lines dropped); handling both would double
  *   every inbound message (a STOP counted twice is harmless, a reply shown twice is not).
+ * - UserEvent (the dialplan's `UserEvent(Name,Key: value,…)`) → `user-event` with its body headers.
  */
 export function toGatewayEvent(msg: AmiMessage): GatewayEvent | null {
   switch (eventName(msg)) {
@@ -39,6 +40,8 @@ export function toGatewayEvent(msg: AmiMessage): GatewayEvent | null {
     }
     case 'donglenewsmsbase64':
       return toInboundSms(msg);
+    case 'userevent':
+      return toUserEvent(msg);
     default:
       return null;
   }
@@ -113,6 +116,26 @@ function tpStatusName(st: number): string | null {
   if ((st & 0x60) === 0x60 || (st & 0x60) === 0x20) return TEMPORARY[low] ?? null;
   if ((st & 0x60) === 0x40) return PERMANENT[low] ?? null;
   return null;
+}
+
+/**
+ * Headers Asterisk puts on every channel event before a UserEvent's own (test/fixtures/ami/
+ * chan-dongle-incoming.txt has one on the wire), plus `SystemName` when asterisk.conf sets it.
+ * A UserEvent body header of the same name loses to the channel's (the first duplicate wins in
+ * AMI), so a dialplan should not name its own headers like these.
+ */
+const CHANNEL_HEADERS = new Set([
+  'event', 'privilege', 'systemname', 'channel', 'channelstate', 'channelstatedesc', 'calleridnum', 'calleridname',
+  'connectedlinenum', 'connectedlinename', 'language', 'accountcode', 'context', 'exten', 'priority', 'uniqueid',
+  'linkedid', 'chanvariable', 'userevent', 'actionid',
+]);
+
+function toUserEvent(msg: AmiMessage): GatewayEvent | null {
+  const name = msg.userevent ?? '';
+  if (name === '') return null;
+  const headers = Object.create(null) as Record<string, string>;
+  for (const [key, value] of Object.entries(msg)) if (!CHANNEL_HEADERS.has(key)) headers[key] = value;
+  return { type: 'user-event', name, headers };
 }
 
 function toInboundSms(msg: AmiMessage): GatewayEvent | null {

@@ -17,6 +17,7 @@ import { actorLabel, type Actor } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
 import type { InboundRecord, StopListEntry } from '../../compliance/compliance-repo.js';
 import type { ConsentView } from '../../compliance/compliance-service.js';
+import type { NotificationTemplate } from '../../notifications/notifications-repo.js';
 
 const campaignBody = z.object({
   name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
@@ -203,14 +204,41 @@ export function apiRouter(services: AppServices): Router {
   });
 
   router.post('/notifications', async (req, res) => {
-    const body = (req.body ?? {}) as { phone?: unknown; text?: unknown };
-    const { skipped, ...notification } = await notifications.send({ phone: body.phone, text: body.text });
-    // Guarded out (stop-list) is an answer, not an error: 200 with state "skipped" and the reason.
-    res.status(skipped ? 200 : 201).json(notification);
+    const body = (req.body ?? {}) as { phone?: unknown; text?: unknown; template?: unknown; fields?: unknown };
+    const actor = apiActor(req, res);
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
+      throw new AppError('VALIDATION', 'Idempotency-Key: от 1 до 200 видимых символов ASCII (например UUID).');
+    }
+    const { notification, skipped, repeated } = await notifications.send(
+      { phone: body.phone, text: body.text, template: body.template, fields: body.fields },
+      { source: 'api', idempotency: key !== undefined && actor.id !== null ? { tokenId: actor.id, key } : undefined },
+    );
+    // Guarded out (stop-list, repeat, window) is an answer, not an error: 200 with state "skipped"
+    // and the reason. A repeated Idempotency-Key answers 200 with the first request's notification.
+    res.status(skipped || repeated ? 200 : 201).json(notification);
   });
 
   router.get('/notifications/:id', async (req, res) => {
     res.json(await notifications.get(parseId(req.params.id)));
+  });
+
+  const templateJson = (t: NotificationTemplate) => ({
+    name: t.name, text: t.text, repeatGuardMinutes: t.repeatGuardMinutes, keepWindow: t.keepWindow, updatedAt: t.updatedAt, updatedBy: t.updatedBy,
+  });
+
+  router.get('/notification-templates', async (_req, res) => {
+    res.json({ items: (await notifications.templates()).map(templateJson) });
+  });
+
+  router.get('/notification-templates/:name', async (req, res) => {
+    res.json(templateJson(await notifications.template(String(req.params.name))));
+  });
+
+  router.put('/notification-templates/:name', admin, async (req, res) => {
+    const body = (req.body ?? {}) as { text?: unknown; repeatGuardMinutes?: unknown; keepWindow?: unknown };
+    const { template, created } = await notifications.saveTemplate(apiActor(req, res), String(req.params.name), body);
+    res.status(created ? 201 : 200).json(templateJson(template));
   });
 
   // ---------------------------------------------------------------- compliance (38-FZ, 152-FZ)
