@@ -112,6 +112,17 @@ export function createApp(services: AppServices): express.Express {
       cookie: { httpOnly: true, sameSite: 'lax', secure: services.cookieSecure, maxAge: 12 * 3600_000 },
     }),
   );
+  // express-session writes a changed session only as the response ends, AFTER its headers: a
+  // browser follows a 303 at once and could load the page before the flash message was stored.
+  // So a redirect first saves the session (POST-redirect-GET keeps its message every time).
+  app.use((req, res, next) => {
+    const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+    res.redirect = ((...args: unknown[]) => {
+      if (!req.session) return redirect(...args);
+      req.session.save((err) => (err ? next(err) : redirect(...args)));
+    }) as typeof res.redirect;
+    next();
+  });
   app.use(express.urlencoded({ extended: false, limit: '200kb' }));
   app.use(express.json({ limit: '200kb' }));
   app.use(rejectNul);
@@ -122,8 +133,12 @@ export function createApp(services: AppServices): express.Express {
     res.locals.simulated = services.simulated;
     const actor = res.locals.actor;
     res.locals.user = actor ? { login: actor.name, isAdmin: actor.role === 'admin' } : null;
-    res.locals.flash = req.session.flash;
-    if (req.session.flash) delete req.session.flash;
+    // The flash message belongs to the next page a person sees: a live-report poll or another
+    // tab's background fetch (which don't ask for HTML) must not consume it.
+    if (req.method === 'GET' && (req.get('accept') ?? '').includes('text/html')) {
+      res.locals.flash = req.session.flash;
+      if (req.session.flash) delete req.session.flash;
+    }
     res.locals.csrf = () => csrfToken(req);
     next();
   });

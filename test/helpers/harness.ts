@@ -114,7 +114,7 @@ export async function pageSession(h: Harness, login = 'admin', password = 'corre
     cookie: '',
     csrf: '',
     async get(path) {
-      const res = await fetch(`${base}${path}`, { headers: { cookie: session.cookie }, redirect: 'manual' });
+      const res = await fetch(`${base}${path}`, { headers: { cookie: session.cookie, accept: 'text/html' }, redirect: 'manual' });
       remember(res);
       return res;
     },

@@ -14,7 +14,7 @@ export class PageClient {
   }
 
   async get(path: string): Promise<{ status: number; location: string | null; html: string }> {
-    const res = await fetch(this.base + path, { headers: { cookie: this.cookie }, redirect: 'manual' });
+    const res = await fetch(this.base + path, { headers: { cookie: this.cookie, accept: 'text/html' }, redirect: 'manual' });
     this.remember(res);
     const html = await res.text();
     const token = /name="_csrf" value="([^"]+)"/.exec(html);

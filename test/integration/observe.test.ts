@@ -70,8 +70,9 @@ describe('/healthz and /metrics: PostgreSQL, the simulator over TCP, the service
     for (const kind of ['campaign_service', 'campaign_advertising', 'notification', 'opt_out_confirmation']) {
       assert.equal(samples(families, 'simcast_queue_depth', { kind }).length, 1, kind);
     }
-    // Without the dialplan hook wired there is no such family (rather than a misleading zero).
-    assert.equal(families.has('simcast_dialplan_events_total'), false);
+    // Dialplan events by outcome, every outcome present (zero until one happens).
+    assert.equal(families.get('simcast_dialplan_events_total')?.type, 'counter');
+    assert.equal(total(families, 'simcast_dialplan_events_total', { outcome: 'queued' }), 0);
   });
 
   test('through a proxy (X-Forwarded-For) loopback is not enough: 401 without a token, 200 with one', async () => {
