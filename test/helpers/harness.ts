@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { SettingsRepo } from '../../src/settings/settings-repo.js';
 import { AmiSimulator } from '../../src/simulator/ami-simulator.js';
+import { PageClient } from './page-client.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
 export interface Harness {
@@ -97,49 +98,10 @@ export async function uploadList(h: Harness, rows: unknown[][], name = 'Клие
   return h.api('/lists', { method: 'POST', body: form });
 }
 
-/** A browser-like session on the pages: cookie jar of one, and the CSRF token of the last page read. */
-export interface PageSession {
-  cookie: string;
-  csrf: string;
-  /** fetch a page with the session cookie (redirects are not followed). */
-  get(path: string): Promise<Response>;
-  /** POST a form with the session cookie and, unless given, the session's CSRF token. */
-  post(path: string, fields: Record<string, string>): Promise<Response>;
-}
-
-/** Logs in through the real login form, as a browser does. */
-export async function pageSession(h: Harness, login = 'admin', password = 'correct-horse-1'): Promise<PageSession> {
-  const base = h.service.url;
-  const session: PageSession = {
-    cookie: '',
-    csrf: '',
-    async get(path) {
-      const res = await fetch(`${base}${path}`, { headers: { cookie: session.cookie, accept: 'text/html' }, redirect: 'manual' });
-      remember(res);
-      return res;
-    },
-    async post(path, fields) {
-      const res = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: session.csrf, ...fields }),
-        redirect: 'manual',
-      });
-      remember(res);
-      return res;
-    },
-  };
-  function remember(res: Response): void {
-    const set = res.headers.get('set-cookie');
-    if (set) session.cookie = set.split(';')[0]!;
-  }
-  const form = await session.get('/login');
-  session.csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const res = await session.post('/login', { login, password, next: '/campaigns' });
-  if (res.status !== 303) throw new Error(`login failed: ${res.status}`);
-  // express-session stores the new session before the response's last byte, not before its headers.
-  await res.arrayBuffer();
-  const page = await session.get('/campaigns');
-  session.csrf = /name="_csrf" value="([^"]+)"|name="csrf-token" content="([^"]+)"/.exec(await page.text())?.slice(1).find(Boolean) ?? session.csrf;
-  return session;
+/** A person logged in on the pages, as a browser is (the admin unless told otherwise). */
+export async function pageSession(h: Harness, login = 'admin', password = 'correct-horse-1'): Promise<PageClient> {
+  const client = new PageClient(h.service.url);
+  const status = await client.login(login, password);
+  if (status !== 303) throw new Error(`login failed: ${status}`);
+  return client;
 }

@@ -8,6 +8,11 @@ export class PageClient {
 
   constructor(private readonly base: string) {}
 
+  /** The CSRF token of the last page read (tests that forge a bad one start from it). */
+  get csrfToken(): string {
+    return this.csrf;
+  }
+
   private remember(res: Response): void {
     const set = res.headers.getSetCookie().find((c) => c.startsWith('simcast.sid='));
     if (set) this.cookie = set.split(';')[0]!;
