@@ -9,11 +9,14 @@
  * 2. CEILING: a fresh simulator with the same modems and a minimal AMI client over node:net
  *    (Login, then per modem one DongleSendSMS in flight, the next on its DongleReport).
  * 3. REALISTIC: 16 modems, each needing 5 s per SMS, for ~30 s: process CPU per message and RSS.
+ * 0. IDLE SERVICE (first): the whole service (startService: web, dispatcher, AMI to a simulator
+ *    child) with nothing to do for BENCH_IDLE_SECONDS (default 20): CPU per second.
+ * Both cost figures are printed beside the figures of today (issue #8) and the targets.
  *
  * The simulator runs in a child process (bench/sim-child.ts) so that process.cpuUsage() here is
  * the sender's CPU only; PostgreSQL is a separate server anyway. Logs go at `info` (the production
  * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
- * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_LOG_LEVEL.
+ * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,6 +41,8 @@ import { DongleGateway } from '../src/modems/ami/dongle-gateway.js';
 import type { Settings } from '../src/settings/settings.js';
 import { SettingsRepo } from '../src/settings/settings-repo.js';
 import { SimsRepo } from '../src/sims/sims-repo.js';
+import { loadConfig } from '../src/config.js';
+import { startService } from '../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-db.js';
 import type { SimChildConfig, SimChildStats } from './sim-child.js';
 
@@ -62,6 +67,13 @@ const PHASE_TIMEOUT_MS = 45_000;
 const IDLE_MS = 3000;
 const DEPTH = intEnv('BENCH_DEPTH', 100_000, 1000, 500_000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const IDLE_SERVICE_SECONDS = intEnv('BENCH_IDLE_SECONDS', 20, 3, 600);
+/**
+ * The cost figures of today (issue #8, before the dispatcher slept until notified) and the
+ * targets, printed beside this run's.
+ */
+const TODAY = { idleCpuMsPerS: 15, realisticCpuMsPerMsg: 12.5 };
+const TARGET = { idleCpuMsPerS: 2, realisticCpuMsPerMsg: 5 };
 
 /**
  * No pauses, the window open all day, limits far above what the bench sends: the bench measures
@@ -522,6 +534,26 @@ async function main(): Promise<void> {
     const log = silentOrDevNull();
     process.stdout.write(`PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms\n\n`);
 
+    // ---- 0. the whole service, idle
+    const sim0 = await startSimulator({ modems: 2, delayPerPartMs: 1500 });
+    const service = await startService(
+      loadConfig({ PORT: '0', DATABASE_URL: testDb.url, AMI_HOST: '127.0.0.1', AMI_PORT: String(sim0.port), AMI_USER: 'simcast', AMI_SECRET: 'simcast', SESSION_SECRET: 'bench-session-secret-0123456789', INSTANCE_ID: 'bench-idle' }),
+      log,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // start-up settles (first modem listing)
+    gc();
+    const serviceCpu0 = process.cpuUsage();
+    const serviceT0 = process.hrtime.bigint();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SERVICE_SECONDS * 1000));
+    const idleServiceCpuMsPerS = (cpuMsSince(serviceCpu0) / ms(serviceT0)) * 1000;
+    await service.close();
+    await sim0.close();
+    process.stdout.write(
+      `0. idle service (web, dispatcher, AMI to 2 simulated modems, nothing to send) for ${IDLE_SERVICE_SECONDS} s: ${idleServiceCpuMsPerS.toFixed(2)} ms CPU per s ` +
+        `(today ${TODAY.idleCpuMsPerS}, target ≤ ${TARGET.idleCpuMsPerS})\n`,
+    );
+    if (idleServiceCpuMsPerS > TARGET.idleCpuMsPerS) process.stdout.write(`   ! above the target\n`);
+
     // ---- 1. end to end
     const seed = process.hrtime.bigint();
     const e2e = await seedCampaign(knex, MESSAGES, 'bench-e2e');
@@ -619,6 +651,11 @@ async function main(): Promise<void> {
       process.stdout.write(`${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}\n`);
       if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
     }
+    process.stdout.write(
+      `\ncost on the PBX      this run   today   target\n` +
+        `idle, ms CPU/s    ${idleServiceCpuMsPerS.toFixed(2).padStart(9)}  ${String(TODAY.idleCpuMsPerS).padStart(6)}  ${`≤ ${TARGET.idleCpuMsPerS}`.padStart(7)}\n` +
+        `realistic, ms/msg ${cpuPerMsg3.toFixed(2).padStart(9)}  ${String(TODAY.realisticCpuMsPerMsg).padStart(6)}  ${`≤ ${TARGET.realisticCpuMsPerMsg}`.padStart(7)}\n`,
+    );
     process.stdout.write(
       `\nrealistic RSS at end ${mb(mem1.rss)} MB, heap ${mb(mem1.heapUsed)} MB; CPU is this process only (simulator in a child, PostgreSQL separate).\n`,
     );

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultWorkerLimits } from './lists/prepare-import-in-worker.js';
 
 /**
  * Start-up configuration, parsed once from the environment into a frozen object that is passed
@@ -19,6 +20,8 @@ export interface Config {
   readonly instanceId: string;
   readonly logLevel: string;
   readonly cookieSecure: boolean;
+  /** Heap limit of the list-import worker, MB (IMPORT_MAX_HEAP_MB). */
+  readonly importMaxHeapMb: number;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +68,15 @@ const schema = z.object({
     }).optional(),
   ),
   COOKIE_SECURE: z.preprocess(blankToUndefined, z.enum(['0', '1', 'true', 'false']).optional()),
+  IMPORT_MAX_HEAP_MB: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'IMPORT_MAX_HEAP_MB: нужно число (мегабайты)' })
+      .int('IMPORT_MAX_HEAP_MB: нужно целое число мегабайт')
+      .min(64, 'IMPORT_MAX_HEAP_MB: от 64 до 16384')
+      .max(16384, 'IMPORT_MAX_HEAP_MB: от 64 до 16384')
+      .optional(),
+  ),
 });
 
 /** Parses and validates the environment; throws ConfigError listing every problem at once. */
@@ -93,5 +105,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     instanceId: e.INSTANCE_ID ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
     logLevel: e.LOG_LEVEL ?? 'info',
     cookieSecure: e.COOKIE_SECURE === '1' || e.COOKIE_SECURE === 'true',
+    importMaxHeapMb: e.IMPORT_MAX_HEAP_MB ?? defaultWorkerLimits.maxHeapMb,
   });
 }

@@ -17,6 +17,7 @@ import { DispatchRepo } from './dispatcher/dispatch-repo.js';
 import { Dispatcher, Payloads } from './dispatcher/dispatcher.js';
 import { ListsRepo } from './lists/lists-repo.js';
 import { ListsService } from './lists/lists-service.js';
+import { configureImportWorker } from './lists/prepare-import-in-worker.js';
 import type { Logger } from './logger.js';
 import { DongleGateway } from './modems/ami/dongle-gateway.js';
 import { SettingsRepo } from './settings/settings-repo.js';
@@ -76,6 +77,7 @@ const simulatedModems = [
  * when no AMI is configured), dispatcher loop, web server. `close()` stops them in reverse.
  */
 export async function startService(config: Config, log: Logger, clock: Clock = systemClock, db = openDatabase(config)): Promise<RunningService> {
+  configureImportWorker({ maxHeapMb: config.importMaxHeapMb });
   const applied = await migrateLatest(db.knex);
   if (applied.length) log.info({ event: 'db.migrated', applied }, `applied ${applied.length} migration(s)`);
 

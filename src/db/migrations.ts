@@ -53,8 +53,37 @@ const source: Knex.MigrationSource<[string, Migration]> = {
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]];
-  return applied;
+  return withMigrationLock(knex, async () => {
+    const [, applied] = (await knex.migrate.latest({ migrationSource: source })) as [number, string[]];
+    return applied;
+  });
+}
+
+/** pg_advisory_lock key of the migrations: "simcast" in ASCII, any number no one else uses. */
+const migrationLockKey = 0x73696d63617374;
+
+/**
+ * Two instances (or the service and `npx simcast migrate`) starting together on one PostgreSQL
+ * server: knex's own lock row makes the second migrator FAIL ("Migration table is already
+ * locked"), and creating knex's tables can collide before that. A session advisory lock, held on
+ * a connection of its own for the whole run, makes the second one wait and then find nothing to
+ * do. The embedded database needs none: its data folder is locked to one process, and its single
+ * connection could not hold a lock beside the migration anyway.
+ */
+async function withMigrationLock<T>(knex: Knex, work: () => Promise<T>): Promise<T> {
+  const pool = (knex.client as { pool?: { max?: number } }).pool;
+  if (knex.client.config.client !== 'pg' || (pool?.max ?? 2) < 2) return work();
+  const connection = await knex.client.acquireConnection();
+  try {
+    await knex.raw('select pg_advisory_lock(?)', [migrationLockKey]).connection(connection);
+    try {
+      return await work();
+    } finally {
+      await knex.raw('select pg_advisory_unlock(?)', [migrationLockKey]).connection(connection);
+    }
+  } finally {
+    await knex.client.releaseConnection(connection);
+  }
 }
 
 export async function rollbackAll(knex: Knex): Promise<void> {

@@ -57,10 +57,21 @@ export interface DispatcherDeps {
   payloads?: Payloads;
   /** Randomness for the pauses (a dependency, so tests can fix it). */
   random?: () => number;
-  /** How often to re-read the modem list from chan_dongle even without status events. */
+  /**
+   * How often to re-read the modem list from chan_dongle even without status events, while
+   * something is waiting or in flight (default 15 s); with nothing to do, every `idleModemRefreshMs`
+   * (default 60 s). A DongleStatus event, a refused or timed-out send re-read it at once.
+   */
   modemRefreshMs?: number;
-  /** Longest sleep between ticks. */
+  idleModemRefreshMs?: number;
+  /**
+   * Longest sleep between ticks (default 5 s): a safety poll for what changes without a notify()
+   * (another instance's campaign, settings, SIM limits). Everything this process knows of wakes
+   * the loop by notify(); pauses, the window, retries and report timeouts by the tick's `wakeAt`.
+   */
   idleMs?: number;
+  /** How often other instances' orphans and our own overdue rows are looked for in the database (default 60 s). */
+  housekeepingMs?: number;
 }
 
 /** Another instance's message still `sending` after this long is an orphan of a dead instance. */
@@ -99,6 +110,15 @@ export class Dispatcher {
   private settledSinceFinishCheck = true;
   /** Settings as read at the start of the last tick; reports between ticks use them. */
   private lastSettings: Settings | null = null;
+  /** Clock time (ms) of the last look for orphans and overdue rows in the database. */
+  private housekeptAt = -Infinity;
+  /**
+   * The last tick's every free modem got a message: there is more work, the next tick need not
+   * ask. False also after a claim found nothing, so the idle loop costs one indexed probe.
+   */
+  private workLikely = false;
+  /** The last tick found nothing waiting and nothing in flight: modems are re-read less often. */
+  private idle = false;
   private unsubscribe: (() => void) | null = null;
   private ticking: Promise<TickResult> | null = null;
   private readonly log: Logger;
@@ -140,7 +160,7 @@ export class Dispatcher {
       } catch (error) {
         this.log.error({ event: 'dispatch.tick-failed', err: error }, 'dispatcher tick failed');
       }
-      const cap = this.deps.idleMs ?? 1000;
+      const cap = this.deps.idleMs ?? 5000;
       const delay = wakeAt ? Math.min(cap, Math.max(0, wakeAt.getTime() - this.deps.clock.now().getTime())) : cap;
       await this.sleep(delay, signal);
     }
@@ -190,51 +210,77 @@ export class Dispatcher {
     signal.removeEventListener('abort', onAbort);
   }
 
+  /**
+   * Costs nothing it need not: with nothing waiting and nothing in flight a tick is one indexed
+   * probe (`hasWork`); settings are read only when something needs them; orphans and overdue rows
+   * are looked for in the database every `housekeepingMs` (or when one of ours runs out of time).
+   */
   private async doTick(): Promise<TickResult> {
     const { repo, clock, gateway } = this.deps;
-    const settings = await this.deps.settings();
-    this.lastSettings = settings;
-    await this.settleOverdue(settings);
+    const nowMs = clock.now().getTime();
+    let settings: Settings | null = null;
+    const readSettings = async () => {
+      settings ??= await this.deps.settings();
+      this.lastSettings = settings;
+      return settings;
+    };
+    const housekeeping = nowMs - this.housekeptAt >= (this.deps.housekeepingMs ?? 60_000);
+    const timeoutMs = (this.lastSettings?.messageTimeoutSeconds ?? 0) * 1000;
+    const ownOverdue = [...this.inFlight.values()].some((f) => nowMs - f.claimedAt.getTime() >= timeoutMs);
+    if (housekeeping || ownOverdue) {
+      if (housekeeping) this.housekeptAt = nowMs;
+      await this.settleOverdue(await readSettings(), housekeeping);
+    }
     const wakeTimes: Date[] = [];
     let claimed = 0;
 
     // Modems are looked at even with nothing to send (throttled), so new SIMs appear on the
     // modems page and in forecasts before the first campaign starts.
-    if (gateway.isConnected()) await this.refreshModems(settings);
-    if (gateway.isConnected() && (await repo.hasWork())) {
+    if (gateway.isConnected() && this.modemsDue(nowMs)) await this.refreshModems(await readSettings());
+    const free = gateway.isConnected() ? this.freeModems() : [];
+    // No modem free: nothing to claim; a report, a timeout or a status event will wake the loop.
+    const work = free.length > 0 && (this.workLikely || (await repo.hasWork()));
+    this.workLikely = false;
+    if (work) {
+      const current = await readSettings();
       const now = clock.now();
-      const windowOpen = isInsideWindow(now, settings.window, settings.timezone);
-      if (!windowOpen) wakeTimes.push(nextWindowOpen(now, settings.window, settings.timezone));
+      const windowOpen = isInsideWindow(now, current.window, current.timezone);
+      if (!windowOpen) wakeTimes.push(nextWindowOpen(now, current.window, current.timezone));
       const ctx = {
         now,
-        timeZone: settings.timezone,
+        timeZone: current.timezone,
         windowOpen,
-        notificationsIgnoreWindow: !settings.notificationsKeepWindow,
+        notificationsIgnoreWindow: !current.notificationsKeepWindow,
         // Classic chan_dongle builds cannot send concatenated SMS.
         maxPartsPerMessage: gateway.generation?.() === 'classic' ? 1 : Number.MAX_SAFE_INTEGER,
         random: this.random,
       };
       const sends: Promise<void>[] = [];
+      let foundNothing = false;
       try {
-        for (const modem of this.freeModems()) {
+        for (const modem of free) {
           const outcome = await repo.claimForSim(modem.imsi!, modem.device, ctx);
           if (outcome.kind === 'sim-unavailable') {
             if (outcome.until) wakeTimes.push(outcome.until);
+            foundNothing = true;
             continue;
           }
           if (outcome.skipped.length > 0) {
             this.settledSinceFinishCheck = true;
             for (const m of outcome.skipped) this.emitState(m.id, m.campaignId, 'skipped');
           }
-          // More may be claimable at once (skip cap reached, a number locked by an opt-out in progress).
-          if (outcome.kind === 'nothing' && outcome.busy) this.wakePending = true;
-          if (outcome.kind === 'nothing') continue;
+          if (outcome.kind === 'nothing') {
+            // More may be claimable at once (skip cap reached, a number locked by an opt-out in progress).
+            if (outcome.busy) this.wakePending = true;
+            else foundNothing = true;
+            continue;
+          }
           const { message } = outcome;
           claimed++;
           this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi!, claimedAt: now });
           this.afterUnknown.delete(modem.device);
           this.emitState(message.id, message.campaignId, 'sending');
-          sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, settings));
+          sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
         }
       } finally {
         // Even when a later claim fails, the submits already under way are awaited (and logged).
@@ -242,12 +288,18 @@ export class Dispatcher {
           if (r.status === 'rejected') this.log.error({ event: 'dispatch.submit-failed', err: r.reason }, 'could not record a submit outcome');
         }
       }
-      const retryAt = await repo.nextRetryAt(clock.now());
-      if (retryAt) wakeTimes.push(retryAt);
+      this.workLikely = claimed > 0 && !foundNothing;
+      // A modem found nothing it may send now: a retry's backoff may end before anything else.
+      if (foundNothing) {
+        const retryAt = await repo.nextRetryAt(clock.now());
+        if (retryAt) wakeTimes.push(retryAt);
+      }
     }
+    this.idle = !work && this.inFlight.size === 0;
+    const timeoutSeconds = this.inFlight.size > 0 ? (await readSettings()).messageTimeoutSeconds : 0;
     for (const flight of this.inFlight.values()) {
       // A message still without a report must be looked at again when its timeout runs out.
-      wakeTimes.push(new Date(flight.claimedAt.getTime() + settings.messageTimeoutSeconds * 1000));
+      wakeTimes.push(new Date(flight.claimedAt.getTime() + timeoutSeconds * 1000));
     }
     // Finishing is checked only after something settled (or a campaign changed): it is a scan.
     if (this.settledSinceFinishCheck) {
@@ -261,6 +313,12 @@ export class Dispatcher {
     const result = { claimed, inFlight: this.inFlight.size, wakeAt };
     this.events.emit('tick', result);
     return result;
+  }
+
+  private modemsDue(nowMs: number): boolean {
+    if (this.modemsDirty) return true;
+    const every = this.idle ? (this.deps.idleModemRefreshMs ?? 60_000) : (this.deps.modemRefreshMs ?? 15_000);
+    return nowMs - this.modemsFetchedAt >= every;
   }
 
   /**
@@ -327,17 +385,20 @@ export class Dispatcher {
     this.notify();
   }
 
-  private async settleOverdue(settings: Settings): Promise<void> {
+  /** Our own messages past their timeout become `unknown`; with `orphans`, other instances' long-dead ones too. */
+  private async settleOverdue(settings: Settings, orphans: boolean): Promise<void> {
     const now = this.deps.clock.now();
     const orphanCutoff = new Date(now.getTime() - Math.max(settings.messageTimeoutSeconds * 10_000, orphanAfterMs));
-    const orphans = await this.deps.repo.settleOrphans(
-      orphanCutoff,
-      now,
-      'Другая установка simcast взяла это SMS и пропала: неизвестно, ушло ли оно. Автоматически не переотправляется.',
-    );
-    if (orphans > 0) {
+    const orphaned = !orphans
+      ? 0
+      : await this.deps.repo.settleOrphans(
+          orphanCutoff,
+          now,
+          'Другая установка simcast взяла это SMS и пропала: неизвестно, ушло ли оно. Автоматически не переотправляется.',
+        );
+    if (orphaned > 0) {
       this.settledSinceFinishCheck = true;
-      this.log.warn({ event: 'dispatch.orphans', count: orphans }, "another instance's in-flight messages became unknown");
+      this.log.warn({ event: 'dispatch.orphans', count: orphaned }, "another instance's in-flight messages became unknown");
     }
     const cutoff = new Date(now.getTime() - settings.messageTimeoutSeconds * 1000);
     // With delivery reports chan_dongle sends nothing until the operator's report: silence then
@@ -359,7 +420,6 @@ export class Dispatcher {
 
   private async refreshModems(settings: Settings): Promise<void> {
     const now = this.deps.clock.now();
-    if (!this.modemsDirty && now.getTime() - this.modemsFetchedAt < (this.deps.modemRefreshMs ?? 15_000)) return;
     try {
       this.modems = await this.deps.gateway.listModems();
       this.modemListings++;

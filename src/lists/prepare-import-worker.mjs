@@ -1,5 +1,6 @@
-// Worker thread entry for prepare-import-in-worker.ts. Plain JavaScript so that Node can start it
-// directly; it registers tsx (as bin/simcast.js does) and then loads the TypeScript job.
+// Worker thread entry for prepare-import-in-worker.ts when it runs from the TypeScript sources
+// (development, tests): registers tsx (as bin/simcast.js does), then loads the TypeScript job.
+// The built service (dist/) starts the compiled prepare-import-job.js instead and needs no tsx.
 import { register } from 'tsx/esm/api';
 
 register();

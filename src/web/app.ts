@@ -13,6 +13,7 @@ import type { CampaignsService } from '../campaigns/campaigns-service.js';
 import type { Clock } from '../clock.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import { isAppError } from '../errors.js';
+import { packageRoot as root } from '../package-root.js';
 import type { ListsService } from '../lists/lists-service.js';
 import type { Logger } from '../logger.js';
 import type { SmsGateway } from '../modems/sms-gateway.js';
@@ -66,8 +67,6 @@ export interface AppServices {
   /** `/healthz` and `/metrics`; absent in apps built without them. */
   observability?: Observability;
 }
-
-const root = path.resolve(import.meta.dirname, '../..');
 
 /** The composition root of the web side; only main.ts listens. */
 export function createApp(services: AppServices): express.Express {
