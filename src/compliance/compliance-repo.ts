@@ -41,6 +41,11 @@ export function numberLockKey(phone: string): string {
   return `number:${phone}`;
 }
 
+/** The same key in SQL, for a number held in a column (`numberLockSql('phone')`). */
+export function numberLockSql(phoneExpr: string): string {
+  return `hashtext('number:' || ${phoneExpr})`;
+}
+
 /**
  * An exclusive transaction lock on a number: taken by whatever makes it unsendable (an opt-out, an
  * erasure); the claim takes it shared and gives the message back when it cannot (dispatch-repo.ts).

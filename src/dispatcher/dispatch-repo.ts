@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
 import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
-import { ComplianceRepo, numberLockKey } from '../compliance/compliance-repo.js';
+import { ComplianceRepo, numberLockSql } from '../compliance/compliance-repo.js';
 import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
 import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
@@ -31,8 +31,8 @@ export interface ClaimContext {
 
 /**
  * `skipped`: messages the claim found excluded (stop-list, consent) and settled as `skipped`.
- * `busy`: more may be claimable at once (a number was locked by an opt-out in progress, or the
- * skip cap was reached): the dispatcher should look again without waiting for its idle sleep.
+ * `busy`: more may be claimable at once (the skip cap was reached): the dispatcher should look
+ * again without waiting for its idle sleep.
  */
 export type ClaimOutcome =
   | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord; skipped: SkippedAtClaim[] }
@@ -43,8 +43,6 @@ export interface SkippedAtClaim {
   id: number;
   campaignId: number | null;
 }
-
-class NumberBusy extends Error {}
 
 /** How many excluded messages one claim transaction settles before it gives the SIM back. */
 const maxSkipsPerClaim = 100;
@@ -97,14 +95,14 @@ export class DispatchRepo {
 
       // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
       // after the campaign started (or one another instance just recorded) stops the message here.
-      // An opt-out or erasure still being written holds the number's lock: then the claim is
-      // undone (savepoint) and the message stays waiting for the next pass, never sent past it.
+      // The claim only takes a message whose number it can lock (shared): an opt-out or erasure
+      // still being written holds that lock exclusively, so its number is passed over, like a
+      // locked row, and the facts read after the claim include everything committed before it.
       const skipped: SkippedAtClaim[] = [];
       for (;;) {
-        const attempt = await this.claimChecked(trx, imsi, device, budget, sim.pricePerPart, ctx);
-        if (attempt === 'number-busy') return { kind: 'nothing', skipped, busy: true };
-        if (!attempt) return { kind: 'nothing', skipped };
-        const { row, exclusion } = attempt;
+        const row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+        if (!row) return { kind: 'nothing', skipped };
+        const exclusion = await this.exclusionOf(trx, row, ctx.now);
         if (!exclusion) return { kind: 'claimed', message: await this.reserveFor(trx, row, sim, ctx), sim, skipped };
         await trx('messages').where({ id: row.id }).update({
           state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null,
@@ -137,36 +135,14 @@ export class DispatchRepo {
     return message;
   }
 
-  /**
-   * Claims the next message and decides whether the law lets it go, inside a savepoint: when the
-   * number's lock is held by an opt-out or erasure in progress, the savepoint is rolled back (the
-   * message stays `waiting`, untouched) and 'number-busy' tells the caller to look again soon.
-   */
-  private async claimChecked(trx: Knex.Transaction, imsi: string, device: string, budget: number, price: number, ctx: ClaimContext) {
-    try {
-      return await trx.transaction(async (sp) => {
-        const row = await this.claimNextMessage(sp, imsi, device, budget, price, ctx);
-        if (!row) return null;
-        const free = await sp.raw('select pg_try_advisory_xact_lock_shared(hashtext(?)) as ok', [numberLockKey(row.phone)]);
-        if (!free.rows[0].ok) throw new NumberBusy();
-        return { row, exclusion: await this.exclusionOf(sp, row, ctx.now) };
-      });
-    } catch (error) {
-      if (error instanceof NumberBusy) return 'number-busy' as const;
-      throw error;
-    }
-  }
-
   /** Why a just-claimed message must not go (pure `recipientExclusion` over facts read in the claim), or null. */
   private async exclusionOf(
     trx: Knex.Transaction,
-    row: { phone: string; campaign_id: number | null; purpose: string },
+    row: { phone: string; campaign_id: number | null; purpose: string; kind: string | null },
     now: Date,
   ): Promise<Exclusion | null> {
-    let kind: MessageKind;
     if (row.purpose === 'opt-out-confirmation') return null;
-    if (row.campaign_id === null) kind = 'notification';
-    else kind = (await trx('campaigns').where({ id: row.campaign_id }).first('kind')).kind as MessageKind;
+    const kind: MessageKind = row.campaign_id === null ? 'notification' : (row.kind as MessageKind);
     // Only an erased message carries something else than E.164 (a marker): never send it.
     if (!/^\+\d{8,15}$/.test(row.phone)) return recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false });
     const facts = await this.compliance.recipientFacts(trx, row.phone, await this.phoneKeys.keyOf(trx, row.phone), now);
@@ -187,10 +163,12 @@ export class DispatchRepo {
           where id = (
             select id from messages
              where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${where}
+               and pg_try_advisory_xact_lock_shared(${numberLockSql('phone')})
              order by ${order}
              for update skip locked
              limit 1)
-          returning id, campaign_id, phone, text, parts, attempts, purpose`,
+          returning id, campaign_id, phone, text, parts, attempts, purpose,
+                    (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
       );
     // Outside the window a notification goes if its template says any hour (keep_window false), or

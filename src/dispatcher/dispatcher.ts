@@ -270,7 +270,7 @@ export class Dispatcher {
             for (const m of outcome.skipped) this.emitState(m.id, m.campaignId, 'skipped');
           }
           if (outcome.kind === 'nothing') {
-            // More may be claimable at once (skip cap reached, a number locked by an opt-out in progress).
+            // More may be claimable at once (the skip cap was reached).
             if (outcome.busy) this.wakePending = true;
             else foundNothing = true;
             continue;

@@ -21,7 +21,7 @@ before(async () => {
 });
 after(() => testDb.drop());
 
-test('a claim while an opt-out of the number is being written leaves the message waiting; after the opt-out commits it is skipped, never sent', async () => {
+test('a claim while an opt-out of the number is being written passes the message over; after the opt-out commits it is skipped, never sent', async () => {
   const knex = testDb.db.knex;
   const [row] = await knex('messages').insert({ phone, text: 'Ваш заказ готов', parts: 1, state: 'waiting', priority: 10, created_at: now }).returning('id');
   const repo = new DispatchRepo(knex, 'pbx-1');
@@ -41,8 +41,8 @@ test('a claim while an opt-out of the number is being written leaves the message
   await held;
 
   const during = await repo.claimForSim(imsi, 'dongle0', ctx);
-  assert.deepEqual(during, { kind: 'nothing', skipped: [], busy: true });
-  assert.equal((await knex('messages').where({ id: row.id }).first()).state, 'waiting', 'untouched: the savepoint was rolled back');
+  assert.deepEqual(during, { kind: 'nothing', skipped: [] }, 'the number is passed over, like a locked row');
+  assert.equal((await knex('messages').where({ id: row.id }).first()).state, 'waiting', 'untouched');
 
   commit();
   await optOut;
