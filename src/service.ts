@@ -99,6 +99,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   const sims = new SimsRepo(db.knex);
   const audit = new AuditLog(db.knex);
   const phoneKeys = new PhoneKeys();
+  await phoneKeys.load(db.knex);
   const complianceRepo = new ComplianceRepo(db.knex);
   const compliance = new ComplianceService({ repo: complianceRepo, audit, settings, clock, log: log.child({ component: 'compliance' }), instanceId: config.instanceId, phoneKeys });
   const erasure = new ErasureService({ repo: new ErasureRepo(db.knex), audit, clock, phoneKeys, log: log.child({ component: 'erasure' }) });

@@ -12,9 +12,18 @@ const SECRET_KEY = 'secret:phone-key';
 export class PhoneKeys {
   private secret: string | null = null;
 
+  /** Reads (or makes) the secret outside any transaction; the service calls it at start. */
+  async load(knex: Knex): Promise<void> {
+    this.secret ??= await loadSecret(knex);
+  }
+
   async keyOf(db: Knex | Knex.Transaction, e164: string): Promise<string> {
-    this.secret ??= await loadSecret(db);
-    return phoneKey(this.secret, e164);
+    if (this.secret) return phoneKey(this.secret, e164);
+    const secret = await loadSecret(db);
+    // A secret first made inside a transaction that then rolls back was never stored: caching it
+    // would key numbers with a secret no other instance (nor the next start) has.
+    if (!(db as Knex.Transaction).isTransaction) this.secret = secret;
+    return phoneKey(secret, e164);
   }
 }
 

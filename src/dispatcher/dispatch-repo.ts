@@ -161,12 +161,15 @@ export class DispatchRepo {
         `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
                 attempts = attempts + 1, error = null, price_per_part = ?
           where id = (
-            select id from messages
-             where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${where}
-               and pg_try_advisory_xact_lock_shared(${numberLockSql('phone')})
-             order by ${order}
-             for update skip locked
-             limit 1)
+            -- The number lock is tried on the one row chosen (a filter outside the LIMIT), never
+            -- on every row the scan passes: an opt-out being written makes this probe find nothing.
+            select candidate.id from (
+              select id, phone from messages
+               where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${where}
+               order by ${order}
+               for update skip locked
+               limit 1) candidate
+             where pg_try_advisory_xact_lock_shared(${numberLockSql('candidate.phone')}))
           returning id, campaign_id, phone, text, parts, attempts, purpose,
                     (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],

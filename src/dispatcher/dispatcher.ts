@@ -295,7 +295,9 @@ export class Dispatcher {
         if (retryAt) wakeTimes.push(retryAt);
       }
     }
-    this.idle = !work && this.inFlight.size === 0;
+    // Idle (modems re-read only every minute) only when nothing is in flight and no modem is held
+    // back after a timeout: such a modem is freed by the next listing that shows its queue empty.
+    this.idle = !work && this.inFlight.size === 0 && this.afterUnknown.size === 0;
     const timeoutSeconds = this.inFlight.size > 0 ? (await readSettings()).messageTimeoutSeconds : 0;
     for (const flight of this.inFlight.values()) {
       // A message still without a report must be looked at again when its timeout runs out.

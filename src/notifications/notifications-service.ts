@@ -96,6 +96,16 @@ export class NotificationsService {
    * not an error: the notification is stored `skipped` with the reason.
    */
   async send(request: NotificationRequest, options: SendOptions): Promise<SendResult> {
+    // A repeat answers with the first request's notification even if the template or the settings
+    // changed since (it would no longer validate): checked before anything else. The insert path
+    // below checks again under the key's lock, for concurrent first requests.
+    if (options.idempotency) {
+      const earlier = await this.repo.byIdempotencyKey(this.knex, options.idempotency.tokenId, options.idempotency.key);
+      if (earlier !== null) {
+        const notification = await this.get(earlier);
+        return { notification, skipped: notification.state === 'skipped', repeated: true };
+      }
+    }
     const phone = normalisePhone(request.phone);
     if (!phone.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(phone.reason)}`);
     const settings = await this.settings.get();

@@ -55,7 +55,7 @@ export function isLoopback(address: string | undefined): boolean {
  * Who may read `/metrics`: a direct connection from this host, or anyone with a valid API token.
  * `remoteAddress` must be the SOCKET's address, never `req.ip`: with `trust proxy` set to
  * loopback, `req.ip` comes from X-Forwarded-For. A request that came through a proxy
- * (`forwarded`: it carries Forwarded / X-Forwarded-For) is not local even when the proxy runs
+ * (`forwarded`: it carries Forwarded, X-Forwarded-*, X-Real-IP or Via) is not local even when the proxy runs
  * on this host, or a reverse proxy would publish the metrics to everyone it serves.
  */
 export function metricsAccess(remoteAddress: string | undefined, hasValidToken: boolean, forwarded = false): boolean {

@@ -93,9 +93,11 @@ function parseSample(line: string, where: string): Sample {
 }
 
 function parseValue(text: string, where: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // Prometheus reads these as Go's ParseFloat does, case-insensitively (prom-client writes `Nan`
+  // for an event-loop lag that has not been sampled yet).
+  if (/^\+?inf$/i.test(text)) return Infinity;
+  if (/^-inf$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`bad value, ${where}`);
   return Number(text);
 }

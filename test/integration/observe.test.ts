@@ -76,6 +76,9 @@ describe('/healthz and /metrics: PostgreSQL, the simulator over TCP, the service
   });
 
   test('through a proxy (X-Forwarded-For) loopback is not enough: 401 without a token, 200 with one', async () => {
+    for (const header of ['x-real-ip', 'via', 'x-forwarded-proto']) {
+      assert.equal((await fetch(`${h.service.url}/metrics`, { headers: { [header]: '1.1 nginx' } })).status, 401, header);
+    }
     const proxied = await fetch(`${h.service.url}/metrics`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
     assert.equal(proxied.status, 401);
     assert.match(proxied.headers.get('www-authenticate') ?? '', /^Bearer/);

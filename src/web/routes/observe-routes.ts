@@ -56,5 +56,8 @@ export function observeRoutes(services: { observability: Observability; tokens: 
 }
 
 function isForwarded(req: Request): boolean {
-  return req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined;
+  // Any header a reverse proxy adds (nginx's common `proxy_set_header X-Real-IP` sets only that one).
+  return proxyHeaders.some((h) => req.get(h) !== undefined);
 }
+
+const proxyHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'via'];
