@@ -166,6 +166,16 @@ describe('notifications: dialplan UserEvent and API', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(sentTo(h.simulator, phone).length, 2, 'one per key');
     await json(await h.api('/notifications', { method: 'POST', body: JSON.stringify({ phone, text: 'x' }), headers: { 'idempotency-key': 'a b' } }), 422);
+
+    // A retry answers with the first notification even after its template changed so that the
+    // same request would no longer validate (a new required field).
+    await json(await h.api('/notification-templates/retry-safe', { method: 'PUT', body: JSON.stringify({ text: 'Заказ {{order}} готов' }) }), 201);
+    const byTemplate = () => h.api('/notifications', {
+      method: 'POST', body: JSON.stringify({ phone, template: 'retry-safe', fields: { order: '7' } }), headers: { 'idempotency-key': 'order-3' },
+    });
+    const made = await json<NotificationJson>(await byTemplate(), 201);
+    await json(await h.api('/notification-templates/retry-safe', { method: 'PUT', body: JSON.stringify({ text: 'Заказ {{order}} готов, {{address}}' }) }), 200);
+    assert.equal((await json<NotificationJson>(await byTemplate(), 200)).id, made.id);
   });
 
   test('outside the window: "drop" skips, "queue" waits, "any" goes', async () => {
