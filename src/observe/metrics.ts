@@ -104,117 +104,72 @@ export function createMetrics(deps: MetricsDeps): ServiceMetrics {
     },
   });
 
-  new Gauge({
-    name: 'simcast_messages',
-    help: 'Messages in the database by state, kind and the SIM (IMSI) that took them ("" before a SIM did)',
-    labelNames: ['state', 'kind', 'imsi'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const row of s?.messages ?? []) this.set({ state: row.state, kind: row.kind, imsi: row.imsi }, row.n);
-    },
+  /**
+   * A gauge filled from the scrape's one database snapshot: `fill` sets its samples; with no
+   * snapshot (the database is down) it is left empty rather than showing stale or zero values.
+   */
+  const fromSnapshot = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (set: (labels: Record<L, string>, value: number) => void, s: Snapshot) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        const s = await snapshot();
+        this.reset();
+        if (s) fill((labels, value) => this.inc(labels, value), s);
+      },
+    });
+
+  fromSnapshot('simcast_messages', 'Messages in the database by state, kind and the SIM (IMSI) that took them ("" before a SIM did)', ['state', 'kind', 'imsi'], (set, s) => {
+    for (const row of s.messages) set({ state: row.state, kind: row.kind, imsi: row.imsi }, row.n);
   });
 
-  new Gauge({
-    name: 'simcast_queue_depth',
-    help: 'Messages waiting to be sent, by kind',
-    labelNames: ['kind'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const kind of messageKinds) this.set({ kind }, 0);
-      for (const row of s.messages) if (row.state === 'waiting') this.inc({ kind: row.kind }, row.n);
-    },
+  fromSnapshot('simcast_queue_depth', 'Messages waiting to be sent, by kind', ['kind'], (set, s) => {
+    for (const kind of messageKinds) set({ kind }, 0);
+    for (const row of s.messages) if (row.state === 'waiting') set({ kind: row.kind }, row.n);
   });
 
-  new Gauge({
-    name: 'simcast_sim_last_success_timestamp_seconds',
-    help: 'When a SIM last sent a message that ended sent or delivered (Unix time)',
-    labelNames: ['imsi'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      const last = new Map<string, number>();
-      for (const row of s?.messages ?? []) {
-        if (!row.imsi || row.last_success === null) continue;
-        const t = new Date(row.last_success).getTime() / 1000;
-        last.set(row.imsi, Math.max(last.get(row.imsi) ?? 0, t));
-      }
-      for (const [imsi, t] of last) this.set({ imsi }, t);
-    },
+  fromSnapshot('simcast_sim_last_success_timestamp_seconds', 'When a SIM last sent a message that ended sent or delivered (Unix time)', ['imsi'], (set, s) => {
+    const last = new Map<string, number>();
+    for (const row of s.messages) {
+      if (!row.imsi || row.last_success === null) continue;
+      const t = new Date(row.last_success).getTime() / 1000;
+      last.set(row.imsi, Math.max(last.get(row.imsi) ?? 0, t));
+    }
+    for (const [imsi, t] of last) set({ imsi }, t);
   });
 
-  new Gauge({
-    name: 'simcast_sim_parts_used',
-    help: "SMS parts a SIM used in the current local day or month (simcast's own ledger)",
-    labelNames: ['imsi', 'period'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const sim of s?.sims ?? []) {
-        this.set({ imsi: sim.imsi, period: 'day' }, sim.used_today);
-        this.set({ imsi: sim.imsi, period: 'month' }, sim.used_month);
-      }
-    },
+  fromSnapshot('simcast_sim_parts_used', "SMS parts a SIM used in the current local day or month (simcast's own ledger)", ['imsi', 'period'], (set, s) => {
+    for (const sim of s.sims) {
+      set({ imsi: sim.imsi, period: 'day' }, sim.used_today);
+      set({ imsi: sim.imsi, period: 'month' }, sim.used_month);
+    }
   });
 
-  new Gauge({
-    name: 'simcast_sim_parts_limit',
-    help: 'The daily or monthly limit of SMS parts of a SIM',
-    labelNames: ['imsi', 'period'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const sim of s?.sims ?? []) {
-        this.set({ imsi: sim.imsi, period: 'day' }, sim.daily_limit);
-        this.set({ imsi: sim.imsi, period: 'month' }, sim.monthly_limit);
-      }
-    },
+  fromSnapshot('simcast_sim_parts_limit', 'The daily or monthly limit of SMS parts of a SIM', ['imsi', 'period'], (set, s) => {
+    for (const sim of s.sims) {
+      set({ imsi: sim.imsi, period: 'day' }, sim.daily_limit);
+      set({ imsi: sim.imsi, period: 'month' }, sim.monthly_limit);
+    }
   });
 
-  new Gauge({
-    name: 'simcast_sim_enabled',
-    help: 'Whether a SIM is switched on for sending (1) or off (0)',
-    labelNames: ['imsi'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      for (const sim of s?.sims ?? []) this.set({ imsi: sim.imsi }, sim.enabled ? 1 : 0);
-    },
+  fromSnapshot('simcast_sim_enabled', 'Whether a SIM is switched on for sending (1) or off (0)', ['imsi'], (set, s) => {
+    for (const sim of s.sims) set({ imsi: sim.imsi }, sim.enabled ? 1 : 0);
   });
 
-  new Gauge({
-    name: 'simcast_inbound_sms',
-    help: 'Incoming SMS stored in the database, by whether they opted the sender out',
-    labelNames: ['opt_out'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      this.set({ opt_out: 'true' }, s.inbound.opt_out);
-      this.set({ opt_out: 'false' }, s.inbound.other);
-    },
+  fromSnapshot('simcast_inbound_sms', 'Incoming SMS stored in the database, by whether they opted the sender out', ['opt_out'], (set, s) => {
+    set({ opt_out: 'true' }, s.inbound.opt_out);
+    set({ opt_out: 'false' }, s.inbound.other);
   });
 
-  new Gauge({
-    name: 'simcast_stop_list_entries',
-    help: 'Numbers on the stop list, by how they got there (reply = an opt-out SMS, manual, import)',
-    labelNames: ['source'] as const,
-    registers,
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const source of ['reply', 'manual', 'import']) this.set({ source }, s.stopList[source] ?? 0);
-    },
+  fromSnapshot('simcast_stop_list_entries', 'Numbers on the stop list, by how they got there (reply = an opt-out SMS, manual, import)', ['source'], (set, s) => {
+    for (const source of ['reply', 'manual', 'import']) set({ source }, s.stopList[source] ?? 0);
   });
 
   new Gauge({

@@ -1,47 +1,27 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchPlainBrowser, logIn, shot, viewport } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** SCREENSHOTS=1 writes a picture of every page to docs/screenshots for the README. */
-const screenshotDir = process.env.SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
 
 let h: Harness;
 let browser: Browser;
-let profile: string;
 
 before(async () => {
   h = await startHarness();
-  profile = mkdtempSync(path.join(tmpdir(), 'simcast-chromium-'));
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+  browser = await launchPlainBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   await h?.close();
 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  if (!screenshotDir) return;
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 /** A fresh browser profile (own cookies) logged in as `login`. */
 async function loggedIn(login: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+  const context = await browser.newContext({ viewport, locale: 'ru-RU' });
   const page = await context.newPage();
-  await page.goto(`${h.service.url}/login`);
-  await page.getByLabel('Логин').fill(login);
-  await page.getByLabel('Пароль').fill(password);
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL(/\/campaigns$/);
+  await logIn(page, h.service.url, login, password);
   return page;
 }
 

@@ -1,38 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchBrowser, shot } from '../helpers/browser.js';
 import { startHarness, xlsxBuffer, type Harness } from '../helpers/harness.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags this machine needs: no sandbox as root, and no background traffic to a closed network.
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** SCREENSHOTS=1 writes a picture of every page to docs/screenshots for the README. */
-const screenshotDir = process.env.SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
-
 let h: Harness;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
-let profile: string;
 
 before(async () => {
   h = await startHarness({ delayPerPartMs: 150 });
-  profile = mkdtempSync(path.join(tmpdir(), 'simcast-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: chromiumArgs, viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+  browser = await launchBrowser();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await h?.close();
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  if (!screenshotDir) return;
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
-}
 
 test('log in, upload an .xlsx, write a template, preview, «Старт», watch every row reach «отправлено» without reloading', async () => {
   const page = context.pages()[0] ?? (await context.newPage());

@@ -3,47 +3,33 @@
  * consent register, the admin-only journal, the rules page; a staff user sees no journal.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, logIn as logInAt, shot } from '../helpers/browser.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { UsersRepo } from '../../src/auth/users-repo.js';
 import { campaignFinished, startHarness, uploadList, type Harness } from '../helpers/harness.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const screenshotDir = process.env.SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
-
 let h: Harness;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let context: BrowserContext;
-let profile: string;
 
 before(async () => {
   h = await startHarness({ delayPerPartMs: 20 });
-  profile = mkdtempSync(path.join(tmpdir(), 'simcast-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: chromiumArgs, viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+  browser = await launchBrowser();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await h?.close();
 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  if (!screenshotDir) return;
-  mkdirSync(screenshotDir, { recursive: true });
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 async function logIn(page: Page, login: string, password: string): Promise<void> {
-  await page.goto(`${h.service.url}/login`);
-  await page.getByLabel('Логин').fill(login);
-  await page.getByLabel('Пароль').fill(password);
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForURL(/\/campaigns$/);
+  await logInAt(page, h.service.url, login, password);
 }
 
 /** Resolves when the service has stored `count` incoming SMS. */
