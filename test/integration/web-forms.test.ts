@@ -18,4 +18,19 @@ describe('page forms', () => {
       assert.match(res.html, /Страница устарела/);
     }
   });
+
+  test('the settings page saves the stop words (one per line) and the opt-out confirmation; a bad list is refused in Russian', async () => {
+    const s = await pageSession(h);
+    await s.get('/settings');
+    const form = { _checkboxes: '1', stopPhrases: 'СТОП\r\nотписаться\r\n\r\nне пишите', optOutConfirmationEnabled: 'on', optOutConfirmationText: 'Вы отписаны.' };
+    const saved = await s.post('/settings', form);
+    assert.equal(saved.status, 303);
+    const settings = (await (await h.api('/settings')).json()) as { stopPhrases: string[]; optOutConfirmation: { enabled: boolean; text: string } };
+    assert.deepEqual(settings.stopPhrases, ['СТОП', 'отписаться', 'не пишите']);
+    assert.deepEqual(settings.optOutConfirmation, { enabled: true, text: 'Вы отписаны.' });
+    await s.get('/settings');
+    const bad = await s.post('/settings', { ...form, stopPhrases: 'спасибо' });
+    assert.equal(bad.status, 422);
+    assert.match(bad.html, /вежливое слово/);
+  });
 });
