@@ -187,15 +187,22 @@ export class ComplianceRepo {
   // ------------------------------------------------------------------ consents
 
   async addConsent(db: Db, phone: string, event: ConsentEvent, recordedAt: Date): Promise<void> {
-    await db('consents').insert({
-      phone,
-      action: event.action,
-      at: event.at,
-      source: event.source,
-      document: event.document,
-      recorded_by: event.recordedBy,
-      recorded_at: recordedAt,
-    });
+    await this.addConsents(db, [{ phone, ...event }], recordedAt);
+  }
+
+  /** Many register lines at once (a consent column at upload), in chunks the driver accepts. */
+  async addConsents(db: Db, events: ReadonlyArray<ConsentEvent & { phone: string }>, recordedAt: Date): Promise<void> {
+    for (let i = 0; i < events.length; i += 1000) {
+      await db('consents').insert(events.slice(i, i + 1000).map((e) => ({
+        phone: e.phone,
+        action: e.action,
+        at: e.at,
+        source: e.source,
+        document: e.document,
+        recorded_by: e.recordedBy,
+        recorded_at: recordedAt,
+      })));
+    }
   }
 
   /** Oldest first, as the register reads. */

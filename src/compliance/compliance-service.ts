@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
-import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
+import { normalisePhone, requireMobile } from '../lists/phone.js';
 import type { Logger } from '../logger.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { countSegments } from '../templates/segments.js';
@@ -246,9 +246,7 @@ export class ComplianceService {
 
   /** A number as staff type it → E.164 mobile, or a 422 naming the field. */
   phoneOf(raw: unknown): string {
-    const result = normalisePhone(typeof raw === 'string' ? raw.slice(0, 200) : raw);
-    if (!result.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(result.reason)}`, { field: 'phone' });
-    return result.phone;
+    return requireMobile(raw);
   }
 }
 

@@ -1,8 +1,7 @@
 import { actorLabel, type Actor } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
-import { MAX_PHONE_CELL_CHARS, normalisePhone, phoneRejectionText } from '../lists/phone.js';
+import { MAX_PHONE_CELL_CHARS, normalisePhone, requireMobile } from '../lists/phone.js';
 import type { Logger } from '../logger.js';
 import { lockNumber } from './compliance-repo.js';
 import { erasedPhone, type ErasureCounts, type ErasureRecord, type ErasureRepo } from './erasure-repo.js';
@@ -45,7 +44,7 @@ export class ErasureService {
 
   async erase(actor: Actor, rawPhone: unknown): Promise<ErasureResult> {
     const { repo, audit, clock, phoneKeys, log } = this.deps;
-    const phone = phoneOf(rawPhone);
+    const phone = requireMobile(rawPhone);
     const lastDigits = phone.replace(/\D/g, '').slice(-10);
     const now = clock.now();
     const result = await repo.transaction(async (trx) => {
@@ -94,11 +93,6 @@ export class ErasureService {
 }
 
 /** A number as staff type it → E.164 mobile, or a 422 naming the field (as the other compliance calls). */
-function phoneOf(raw: unknown): string {
-  const result = normalisePhone(typeof raw === 'string' ? raw.slice(0, 200) : raw);
-  if (!result.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(result.reason)}`, { field: 'phone' });
-  return result.phone;
-}
 
 /**
  * The mobile numbers inside a cell an upload rejected (e.g. «8 916 777-00-01, 8 916 777-00-02»,

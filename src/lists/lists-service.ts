@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
+import { ComplianceRepo } from '../compliance/compliance-repo.js';
 import { readConsentColumn } from '../compliance/consent-import.js';
 import { dropSuppressed, type SuppressedAmong } from './drop-suppressed.js';
 import { prepareImportInWorker } from './prepare-import-in-worker.js';
@@ -63,14 +64,8 @@ export class ListsService {
       },
       result.contacts,
       now,
-      consents.length === 0 ? undefined : async (trx) => {
-        for (let i = 0; i < consents.length; i += 1000) {
-          await trx('consents').insert(consents.slice(i, i + 1000).map((c) => ({
-            phone: c.phone, action: 'given', at: c.at, source: c.source, document: c.document,
-            recorded_by: request.createdBy ?? 'import', recorded_at: now,
-          })));
-        }
-      },
+      consents.length === 0 ? undefined : (trx) =>
+        new ComplianceRepo(trx).addConsents(trx, consents.map((c) => ({ ...c, action: 'given' as const, recordedBy: request.createdBy ?? 'import' })), now),
     );
     return (await this.repo.get(id))!;
   }

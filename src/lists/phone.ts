@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 
 /**
@@ -16,6 +17,16 @@ export type PhoneRejection = 'empty' | 'invalid' | 'truncated' | 'several' | 'la
 
 /** Result of {@link normalisePhone}: an E.164 Russian mobile number, or the reason it was refused. */
 export type PhoneResult = { ok: true; phone: string } | { ok: false; reason: PhoneRejection };
+
+/**
+ * A number typed by staff or sent by another system (API, forms) → its E.164 form; otherwise a
+ * 422 that names the field and says why in Russian.
+ */
+export function requireMobile(raw: unknown, field = 'phone'): string {
+  const result = normalisePhone(raw);
+  if (!result.ok) throw new AppError('VALIDATION', `${field}: ${phoneRejectionText(result.reason)}`, { field });
+  return result.phone;
+}
 
 /** The Russian text for a rejection code: what is wrong and what to do about it. */
 export function phoneRejectionText(reason: PhoneRejection): string {

@@ -4,7 +4,7 @@ import { actorLabel, type Actor } from '../auth/actor.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { normalisePhone, phoneRejectionText } from '../lists/phone.js';
+import { normalisePhone, requireMobile } from '../lists/phone.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import type { Settings } from '../settings/settings.js';
 import { countSegments, segmentProblem } from '../templates/segments.js';
@@ -106,8 +106,7 @@ export class NotificationsService {
         return { notification, skipped: notification.state === 'skipped', repeated: true };
       }
     }
-    const phone = normalisePhone(request.phone);
-    if (!phone.ok) throw new AppError('VALIDATION', `phone: ${phoneRejectionText(phone.reason)}`);
+    const phone = requireMobile(request.phone);
     const settings = await this.settings.get();
     const now = this.clock.now();
     let template: NotificationTemplate | null = null;
@@ -129,7 +128,7 @@ export class NotificationsService {
     const segments = countSegments(text);
     const problem = segmentProblem(text, segments, settings.maxParts);
     if (problem) throw new AppError('VALIDATION', `text: ${problem}`);
-    const stored = await this.store({ phone: phone.phone, text, parts: segments.parts, template, ...options }, now, settings);
+    const stored = await this.store({ phone, text, parts: segments.parts, template, ...options }, now, settings);
     return { notification: await this.get(stored.id), skipped: stored.outcome !== 'queued', repeated: stored.repeated };
   }
 

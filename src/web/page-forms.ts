@@ -1,18 +1,5 @@
-import type { Request, Response } from 'express';
-import type { Actor } from '../auth/actor.js';
-import { AppError } from '../errors.js';
+import type { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
-
-/**
- * The person acting on a page: the Actor a middleware already put in `res.locals.actor`, else one
- * built from the session (login, role, client address).
- */
-export function pageActor(_req: Request, res: Response): Actor {
-  // sessionActor (middleware/auth.ts) sets it on every page behind the login, from the user's current row.
-  const actor = res.locals.actor as Actor | undefined;
-  if (!actor) throw new AppError('UNAUTHORIZED', 'Нужно войти в систему.');
-  return actor;
-}
 
 /** A form field as text ('' when absent or not text). */
 export function field(body: unknown, name: string): string {

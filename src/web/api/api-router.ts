@@ -5,7 +5,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import { messageStates } from '../../dispatcher/message-state.js';
 import type { AppServices } from '../app.js';
-import { requireRole, requireToken } from '../middleware/auth.js';
+import { actorOf, requireRole, requireToken } from '../middleware/auth.js';
 import { rejectNul } from '../middleware/reject-nul.js';
 import { issuesText } from '../../i18n/validation-messages.js';
 import { allowedMethods } from '../method-not-allowed.js';
@@ -72,13 +72,6 @@ const pageQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** Who calls: the token, as requireToken put it on res.locals. */
-function apiActor(_req: Request, res: Response): Actor {
-  const actor = res.locals.actor as Actor | undefined;
-  if (!actor) throw new AppError('UNAUTHORIZED', 'Нужен действующий токен.');
-  return actor;
-}
-
 function validation(error: z.ZodError): AppError {
   return new AppError('VALIDATION', issuesText(error).join('; '), {
     fields: error.issues.map((i) => i.path.join('.')),
@@ -107,10 +100,10 @@ export function apiRouter(services: AppServices): Router {
       fileName: req.file.originalname,
       name: typeof req.body?.name === 'string' ? req.body.name : undefined,
       phoneColumn: typeof req.body?.phoneColumn === 'string' ? req.body.phoneColumn : undefined,
-      createdBy: actorLabel(apiActor(req, res)),
+      createdBy: actorLabel(actorOf(res)),
       consent: consentOfForm(req.body),
     });
-    await trail(apiActor(req, res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
+    await trail(actorOf(res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
     res.status(201).json({
       id: list.id,
       name: list.name,
@@ -131,8 +124,8 @@ export function apiRouter(services: AppServices): Router {
   router.post('/campaigns', async (req, res) => {
     const parsed = campaignBody.safeParse(req.body);
     if (!parsed.success) throw validation(parsed.error);
-    const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: actorLabel(apiActor(req, res)) });
-    await trail(apiActor(req, res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
+    const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: actorLabel(actorOf(res)) });
+    await trail(actorOf(res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
     res.status(201).json({
       id: campaign.id,
       status: campaign.status,
@@ -166,7 +159,7 @@ export function apiRouter(services: AppServices): Router {
   for (const action of ['start', 'pause', 'resume', 'cancel'] as CampaignAction[]) {
     router.post(`/campaigns/:id/${action}`, async (req, res) => {
       const campaign = await campaigns.act(parseId(req.params.id), action);
-      await trail(apiActor(req, res), `campaign.${action}`, `campaign:${campaign.id}`);
+      await trail(actorOf(res), `campaign.${action}`, `campaign:${campaign.id}`);
       res.json({ id: campaign.id, status: campaign.status });
     });
   }
@@ -198,14 +191,14 @@ export function apiRouter(services: AppServices): Router {
   router.patch('/sims/:imsi', admin, async (req, res) => {
     const { modems } = await sims.modems();
     await sims.update(String(req.params.imsi), req.body ?? {});
-    await trail(apiActor(req, res), 'sim.update', `sim:${String(req.params.imsi).slice(0, 20)}`, simChanges(req.body));
+    await trail(actorOf(res), 'sim.update', `sim:${String(req.params.imsi).slice(0, 20)}`, simChanges(req.body));
     const updated = (await sims.list(modems ?? [])).find((s) => s.imsi === req.params.imsi);
     res.json(updated ? simJson(updated) : null);
   });
 
   router.post('/notifications', async (req, res) => {
     const body = (req.body ?? {}) as { phone?: unknown; text?: unknown; template?: unknown; fields?: unknown };
-    const actor = apiActor(req, res);
+    const actor = actorOf(res);
     const key = req.get('idempotency-key');
     if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
       throw new AppError('VALIDATION', 'Idempotency-Key: от 1 до 200 видимых символов ASCII (например UUID).');
@@ -237,7 +230,7 @@ export function apiRouter(services: AppServices): Router {
 
   router.put('/notification-templates/:name', admin, async (req, res) => {
     const body = (req.body ?? {}) as { text?: unknown; repeatGuardMinutes?: unknown; keepWindow?: unknown };
-    const { template, created } = await notifications.saveTemplate(apiActor(req, res), String(req.params.name), body);
+    const { template, created } = await notifications.saveTemplate(actorOf(res), String(req.params.name), body);
     res.status(created ? 201 : 200).json(templateJson(template));
   });
 
@@ -260,14 +253,14 @@ export function apiRouter(services: AppServices): Router {
 
   router.post('/stop-list', async (req, res) => {
     const body = (req.body ?? {}) as { phone?: unknown; reason?: unknown };
-    const { entry, created } = await compliance.addToStopList(apiActor(req, res), body.phone, body.reason);
+    const { entry, created } = await compliance.addToStopList(actorOf(res), body.phone, body.reason);
     res.status(created ? 201 : 200).json(stopListJson(entry));
   });
 
   router.delete('/stop-list/:phone', async (req, res) => {
     const body = (req.body ?? {}) as { reason?: unknown };
     const reason = body.reason ?? req.query.reason ?? `удалено через API (токен «${res.locals.tokenName}»)`;
-    await compliance.removeFromStopList(apiActor(req, res), req.params.phone, reason);
+    await compliance.removeFromStopList(actorOf(res), req.params.phone, reason);
     res.status(204).end();
   });
 
@@ -280,7 +273,7 @@ export function apiRouter(services: AppServices): Router {
 
   router.post('/consents', async (req, res) => {
     const body = (req.body ?? {}) as { phone?: unknown; source?: unknown; document?: unknown; givenAt?: unknown };
-    res.status(201).json(consentJson(await compliance.giveConsent(apiActor(req, res), body)));
+    res.status(201).json(consentJson(await compliance.giveConsent(actorOf(res), body)));
   });
 
   router.get('/consents/:phone', async (req, res) => {
@@ -289,7 +282,7 @@ export function apiRouter(services: AppServices): Router {
 
   router.delete('/consents/:phone', async (req, res) => {
     const body = (req.body ?? {}) as { source?: unknown; document?: unknown };
-    res.json(consentJson(await compliance.withdrawConsent(apiActor(req, res), req.params.phone, body.source, body.document)));
+    res.json(consentJson(await compliance.withdrawConsent(actorOf(res), req.params.phone, body.source, body.document)));
   });
 
   const inboxJson = (m: InboundRecord) => ({
@@ -306,13 +299,13 @@ export function apiRouter(services: AppServices): Router {
   router.patch('/inbox/:id', async (req, res) => {
     const body = (req.body ?? {}) as { handled?: unknown };
     if (typeof body.handled !== 'boolean') throw new AppError('VALIDATION', 'handled: true или false');
-    res.json(inboxJson(await compliance.setHandled(apiActor(req, res), parseId(req.params.id), body.handled)));
+    res.json(inboxJson(await compliance.setHandled(actorOf(res), parseId(req.params.id), body.handled)));
   });
 
   // 152-FZ: forget a person. Admin tokens only; the register never shows the number.
   router.post('/erasures', admin, async (req, res) => {
     const body = (req.body ?? {}) as { phone?: unknown };
-    const done = await erasure.erase(apiActor(req, res), body.phone);
+    const done = await erasure.erase(actorOf(res), body.phone);
     res.status(201).json({ id: done.id, phone: done.phone, requestedAt: done.requestedAt, erasedAt: done.erasedAt, counts: done.counts });
   });
 
@@ -335,7 +328,7 @@ export function apiRouter(services: AppServices): Router {
     const parsed = settingsPatchSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validation(parsed.error);
     const updated = await settings.update(parsed.data, clock.now());
-    await trail(apiActor(req, res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
+    await trail(actorOf(res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
     res.json(updated);
   });
 

@@ -46,6 +46,16 @@ export function requireLogin(req: Request, res: Response, next: NextFunction): v
  * (or any valid token), admin routes an admin. Failing it is AppError('FORBIDDEN'), which the
  * page world renders as a Russian error page and the API answers as JSON 403.
  */
+/**
+ * Who is acting on this request: set by `sessionActor` (pages, from the user's current row) or
+ * `requireToken` (API). Routes behind either always have one; without, the request is not ours.
+ */
+export function actorOf(res: Response): Actor {
+  const actor = res.locals.actor as Actor | undefined;
+  if (!actor) throw new AppError('UNAUTHORIZED', 'Нужно войти в систему или указать токен.');
+  return actor;
+}
+
 export function requireRole(role: Role) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     const actor = res.locals.actor;

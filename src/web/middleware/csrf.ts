@@ -7,7 +7,6 @@ declare module 'express-session' {
     csrf?: string;
     userId?: number;
     login?: string;
-    role?: 'admin' | 'staff';
     flash?: string;
   }
 }

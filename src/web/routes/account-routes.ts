@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { Accounts, roleWords } from '../../auth/accounts.js';
 import { isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
-import { requireRole } from '../middleware/auth.js';
+import { actorOf, requireRole } from '../middleware/auth.js';
 import { parseId } from '../params.js';
 
 declare module 'express-session' {
@@ -36,7 +36,7 @@ export function accountRoutes({ knex, users, tokens, audit, clock }: AppServices
   router.use(['/users', '/tokens'], requireRole('admin'));
 
   async function usersPage(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
-    const me = res.locals.actor!;
+    const me = actorOf(res);
     const list = (await users.list()).map((u) => ({ ...u, roleWord: roleWords[u.role], isAdmin: u.role === 'admin', isSelf: u.id === me.id }));
     res.status(status).render('users', { title: 'Пользователи', users: list, flashError: takeFlashError(req), ...extra });
   }
@@ -49,7 +49,7 @@ export function accountRoutes({ knex, users, tokens, audit, clock }: AppServices
     const b = (req.body ?? {}) as Record<string, unknown>;
     const form = { login: String(b.login ?? '').trim().slice(0, 100), role: b.role === 'admin' ? 'admin' : 'staff' };
     try {
-      const user = await accounts.createUser(res.locals.actor!, clock.now(), { login: b.login, role: b.role, password: b.password });
+      const user = await accounts.createUser(actorOf(res), clock.now(), { login: b.login, role: b.role, password: b.password });
       req.session.flash = `Пользователь «${user.login}» создан (${roleWords[user.role]}). Сообщите ему логин и пароль.`;
       res.redirect(303, '/users');
     } catch (error) {
@@ -73,19 +73,19 @@ export function accountRoutes({ knex, users, tokens, audit, clock }: AppServices
   }
 
   userAction('role', async (req, res, id) => {
-    const user = await accounts.setRole(res.locals.actor!, clock.now(), id, (req.body as Record<string, unknown> | undefined)?.role);
+    const user = await accounts.setRole(actorOf(res), clock.now(), id, (req.body as Record<string, unknown> | undefined)?.role);
     return `«${user.login}» теперь ${roleWords[user.role]}.`;
   });
   userAction('password', async (req, res, id) => {
-    const user = await accounts.resetPassword(res.locals.actor!, clock.now(), id, (req.body as Record<string, unknown> | undefined)?.password, req.sessionID);
+    const user = await accounts.resetPassword(actorOf(res), clock.now(), id, (req.body as Record<string, unknown> | undefined)?.password, req.sessionID);
     return `Пароль пользователя «${user.login}» изменён. Если он был в системе, ему нужно войти заново.`;
   });
   userAction('disable', async (_req, res, id) => {
-    const user = await accounts.setDisabled(res.locals.actor!, clock.now(), id, true);
+    const user = await accounts.setDisabled(actorOf(res), clock.now(), id, true);
     return `«${user.login}» отключён: войти больше не сможет, открытые страницы закрыты.`;
   });
   userAction('enable', async (_req, res, id) => {
-    const user = await accounts.setDisabled(res.locals.actor!, clock.now(), id, false);
+    const user = await accounts.setDisabled(actorOf(res), clock.now(), id, false);
     return `«${user.login}» снова может входить.`;
   });
 
@@ -101,7 +101,7 @@ export function accountRoutes({ knex, users, tokens, audit, clock }: AppServices
   router.post('/tokens', async (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const created = await accounts.createToken(res.locals.actor!, clock.now(), { name: b.name, role: b.role });
+      const created = await accounts.createToken(actorOf(res), clock.now(), { name: b.name, role: b.role });
       // The token itself is on this answer only: never cached, never kept.
       res.set('Cache-Control', 'no-store');
       await tokensPage(req, res, { created: { ...created, roleWord: roleWords[created.role] } }, 201);
@@ -114,7 +114,7 @@ export function accountRoutes({ knex, users, tokens, audit, clock }: AppServices
 
   router.post('/tokens/:id/revoke', async (req, res) => {
     try {
-      const { name, revoked } = await accounts.revokeToken(res.locals.actor!, clock.now(), parseId(req.params.id));
+      const { name, revoked } = await accounts.revokeToken(actorOf(res), clock.now(), parseId(req.params.id));
       req.session.flash = revoked ? `Токен «${name}» отозван: он больше не работает.` : `Токен «${name}» уже был отозван.`;
     } catch (error) {
       if (!isAppError(error)) throw error;

@@ -3,6 +3,7 @@ import type { Actor } from '../../auth/actor.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { hashPassword, verifyPassword } from '../../auth/password.js';
 import type { AppServices } from '../app.js';
+import { actorOf } from '../middleware/auth.js';
 import { verifyCsrf } from '../middleware/csrf.js';
 
 /** Only local paths are followed after login, never another site. */
@@ -67,7 +68,7 @@ export function authRoutes({ users, clock, audit, knex }: AppServices): Router {
 
   // Logging out of a session that already expired just shows the login page.
   router.post('/logout', (req, res, next) => (res.locals.actor ? verifyCsrf(req, res, next) : res.redirect(303, '/login')), async (req, res, next) => {
-    const actor = res.locals.actor!;
+    const actor = actorOf(res);
     await audit.record(knex, actor, clock.now(), 'user.logout', actor.name);
     req.session.destroy((err) => (err ? next(err) : res.redirect(303, '/login')));
   });

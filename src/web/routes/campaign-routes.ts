@@ -4,9 +4,10 @@ import { isAppError } from '../../errors.js';
 import { messageStates, type MessageState } from '../../dispatcher/message-state.js';
 import { messageStateWords } from '../../i18n/ru.js';
 import type { AppServices } from '../app.js';
+import { actorOf } from '../middleware/auth.js';
 import { actorLabel } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
-import { pageActor } from '../page-forms.js';
+
 import { parseId, parsePage } from '../params.js';
 import { campaignLive, messageRow } from '../view-models/campaign-view.js';
 
@@ -52,8 +53,8 @@ export function campaignRoutes(services: AppServices): Router {
     };
     try {
       if (body.intent === 'create') {
-        const { campaign } = await campaigns.create({ ...form, createdBy: actorLabel(pageActor(req, res)) });
-        await trail(pageActor(req, res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
+        const { campaign } = await campaigns.create({ ...form, createdBy: actorLabel(actorOf(res)) });
+        await trail(actorOf(res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
         req.session.flash = 'Рассылка создана. Проверьте сводку и нажмите «Старт».';
         return res.redirect(303, `/campaigns/${campaign.id}`);
       }
@@ -109,7 +110,7 @@ export function campaignRoutes(services: AppServices): Router {
     if (!action) return res.redirect(303, `/campaigns/${id}`);
     try {
       await campaigns.act(id, action);
-      await trail(pageActor(req, res), `campaign.${action}`, `campaign:${id}`);
+      await trail(actorOf(res), `campaign.${action}`, `campaign:${id}`);
       req.session.flash = actionDone[action];
     } catch (error) {
       if (!isAppError(error)) throw error;

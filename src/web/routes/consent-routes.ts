@@ -4,7 +4,8 @@ import { AppError, isAppError } from '../../errors.js';
 import { consentSourceChoices, ru } from '../../i18n/ru.js';
 import { dayKey, zonedInstant } from '../../scheduling/zoned-time.js';
 import type { AppServices } from '../app.js';
-import { field, formError, pageActor } from '../page-forms.js';
+import { actorOf } from '../middleware/auth.js';
+import { field, formError } from '../page-forms.js';
 
 interface ConsentForm {
   phone: string;
@@ -86,7 +87,7 @@ export function consentRoutes({ compliance, settings, clock }: AppServices): Rou
       const other = form.source === 'другое';
       if (other && form.sourceOther.trim() === '') throw new AppError('VALIDATION', ru.pages.otherSourceNeeded, { field: 'sourceOther' });
       const tz = (await settings.get()).timezone;
-      await compliance.giveConsent(pageActor(req, res), {
+      await compliance.giveConsent(actorOf(res), {
         phone,
         source: other ? form.sourceOther : form.source,
         document: form.document,
@@ -104,7 +105,7 @@ export function consentRoutes({ compliance, settings, clock }: AppServices): Rou
     const raw = field(req.body, 'phone');
     try {
       const phone = compliance.phoneOf(raw);
-      await compliance.withdrawConsent(pageActor(req, res), phone, field(req.body, 'reason') || undefined, field(req.body, 'document') || undefined);
+      await compliance.withdrawConsent(actorOf(res), phone, field(req.body, 'reason') || undefined, field(req.body, 'document') || undefined);
       req.session.flash = ru.pages.consentWithdrawn;
       res.redirect(303, `/consents?phone=${encodeURIComponent(phone)}`);
     } catch (error) {

@@ -1,9 +1,8 @@
 import { Router, type Response } from 'express';
-import type { Actor } from '../../auth/actor.js';
 import type { ErasureCounts, ErasureRecord } from '../../compliance/erasure-repo.js';
 import { isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
-import { requireAdmin } from '../middleware/auth.js';
+import { actorOf, requireAdmin } from '../middleware/auth.js';
 
 const title = 'Удаление персональных данных';
 
@@ -52,7 +51,7 @@ export function erasureRoutes({ erasure }: AppServices): Router {
       return;
     }
     try {
-      await erasure.erase(res.locals.actor as Actor, phone);
+      await erasure.erase(actorOf(res), phone);
     } catch (error) {
       if (!isAppError(error) || error.code !== 'VALIDATION') throw error;
       res.status(422);

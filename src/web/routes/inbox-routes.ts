@@ -3,7 +3,8 @@ import type { InboundRecord } from '../../compliance/compliance-repo.js';
 import { AppError } from '../../errors.js';
 import { ru } from '../../i18n/ru.js';
 import type { AppServices } from '../app.js';
-import { field, pageActor } from '../page-forms.js';
+import { actorOf } from '../middleware/auth.js';
+import { field } from '../page-forms.js';
 import { parseId } from '../params.js';
 
 const pageSize = 100;
@@ -55,7 +56,7 @@ export function inboxRoutes({ compliance }: AppServices): Router {
 
   router.post('/inbox/:id/handled', async (req, res) => {
     const handled = field(req.body, 'handled') === '1';
-    await compliance.setHandled(pageActor(req, res), parseId(req.params.id), handled);
+    await compliance.setHandled(actorOf(res), parseId(req.params.id), handled);
     req.session.flash = handled ? ru.pages.handled : ru.pages.unhandled;
     res.redirect(303, backTo(showOf(field(req.body, 'show'))));
   });
@@ -65,7 +66,7 @@ export function inboxRoutes({ compliance }: AppServices): Router {
     const id = parseId(req.params.id);
     const sms = await compliance.inboundMessage(id);
     if (!sms) throw new AppError('NOT_FOUND', ru.compliance.inboundNotFound);
-    const { created } = await compliance.addToStopList(pageActor(req, res), sms.from, ru.compliance.inboundDocument(id));
+    const { created } = await compliance.addToStopList(actorOf(res), sms.from, ru.compliance.inboundDocument(id));
     req.session.flash = created ? ru.pages.stopListAdded : ru.pages.stopListAlready;
     res.redirect(303, backTo(showOf(field(req.body, 'show'))));
   });

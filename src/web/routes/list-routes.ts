@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { AppError, isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
+import { actorOf } from '../middleware/auth.js';
 import { actorLabel } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
-import { pageActor } from '../page-forms.js';
+
 import { verifyCsrf } from '../middleware/csrf.js';
 import { uploadFile } from '../upload.js';
 import { parseId } from '../params.js';
@@ -33,10 +34,10 @@ export function listRoutes(services: AppServices): Router {
         fileName: req.file.originalname,
         name: form.name,
         phoneColumn: form.phoneColumn,
-        createdBy: actorLabel(pageActor(req, res)),
+        createdBy: actorLabel(actorOf(res)),
         consent: consentOfForm(req.body),
       });
-      await trail(pageActor(req, res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
+      await trail(actorOf(res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
       res.redirect(303, `/lists/${list.id}`);
     } catch (error) {
       if (!isAppError(error)) throw error;

@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
 import { auditTrail } from '../audit-trail.js';
-import { pageActor } from '../page-forms.js';
+
 import { formNumber, given } from '../form-values.js';
-import { requireAdmin } from '../middleware/auth.js';
+import { actorOf, requireAdmin } from '../middleware/auth.js';
 
 export function modemRoutes(services: AppServices): Router {
   const { sims } = services;
@@ -42,7 +42,7 @@ export function modemRoutes(services: AppServices): Router {
     });
     try {
       await sims.update(imsi, patch);
-      await trail(pageActor(req, res), 'sim.update', `sim:${imsi}`, patch);
+      await trail(actorOf(res), 'sim.update', `sim:${imsi}`, patch);
       req.session.flash = `SIM-карта ${imsi}: сохранено.`;
     } catch (error) {
       if (!isAppError(error)) throw error;

@@ -3,8 +3,8 @@ import { isAppError } from '../../errors.js';
 import { messageStates } from '../../dispatcher/message-state.js';
 import { defaultRepeatGuardMinutes, dialplanOutcomes, keepWindowValues, templateNamePattern } from '../../notifications/notification-policy.js';
 import type { AppServices } from '../app.js';
-import { requireRole } from '../middleware/auth.js';
-import { field, formError, pageActor } from '../page-forms.js';
+import { actorOf, requireRole } from '../middleware/auth.js';
+import { field, formError } from '../page-forms.js';
 import { parsePage } from '../params.js';
 
 const pageSize = 100;
@@ -81,7 +81,7 @@ export function notificationRoutes(services: AppServices): Router {
       keepWindow: field(req.body, 'keepWindow'),
     };
     try {
-      const { created } = await notifications.saveTemplate(pageActor(req, res), form.name, {
+      const { created } = await notifications.saveTemplate(actorOf(res), form.name, {
         text: form.text, repeatGuardMinutes: form.repeatGuardMinutes === '' ? undefined : Number(form.repeatGuardMinutes), keepWindow: form.keepWindow || undefined,
       });
       req.session.flash = created ? `Шаблон «${form.name}» создан.` : `Шаблон «${form.name}» сохранён.`;

@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { settingsPatchSchema } from '../../settings/settings.js';
 import type { AppServices } from '../app.js';
 import { auditTrail } from '../audit-trail.js';
-import { pageActor } from '../page-forms.js';
+
 import { formNumber, given } from '../form-values.js';
-import { requireAdmin } from '../middleware/auth.js';
+import { actorOf, requireAdmin } from '../middleware/auth.js';
 import { issuesText } from '../../i18n/validation-messages.js';
 
 const fieldNames: Record<string, string> = {
@@ -67,7 +67,7 @@ export function settingsRoutes(services: AppServices): Router {
       return;
     }
     await settings.update(parsed.data, clock.now());
-    await trail(pageActor(req, res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
+    await trail(actorOf(res), 'settings.update', 'settings', { changed: Object.keys(parsed.data) });
     req.session.flash = 'Настройки сохранены.';
     res.redirect(303, '/settings');
   });

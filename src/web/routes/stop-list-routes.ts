@@ -5,8 +5,9 @@ import type { RejectedRow } from '../../lists/import.js';
 import { prepareImportInWorker } from '../../lists/prepare-import-in-worker.js';
 import type { PreparedImport } from '../../lists/prepare-import.js';
 import type { AppServices } from '../app.js';
+import { actorOf } from '../middleware/auth.js';
 import { verifyCsrf } from '../middleware/csrf.js';
-import { field, formError, pageActor } from '../page-forms.js';
+import { field, formError } from '../page-forms.js';
 import { parsePage } from '../params.js';
 import { uploadFile } from '../upload.js';
 
@@ -53,7 +54,7 @@ export function stopListRoutes(services: AppServices): { upload: Router; pages: 
   pages.post('/stop-list', async (req, res) => {
     const form = { phone: field(req.body, 'phone'), reason: field(req.body, 'reason') };
     try {
-      const { created } = await compliance.addToStopList(pageActor(req, res), form.phone, form.reason);
+      const { created } = await compliance.addToStopList(actorOf(res), form.phone, form.reason);
       req.session.flash = created ? ru.pages.stopListAdded : ru.pages.stopListAlready;
       res.redirect(303, '/stop-list');
     } catch (error) {
@@ -66,7 +67,7 @@ export function stopListRoutes(services: AppServices): { upload: Router; pages: 
     const phone = field(req.body, 'phone');
     const reason = field(req.body, 'reason');
     try {
-      await compliance.removeFromStopList(pageActor(req, res), phone, reason);
+      await compliance.removeFromStopList(actorOf(res), phone, reason);
       req.session.flash = ru.pages.stopListRemoved;
       res.redirect(303, '/stop-list');
     } catch (error) {
@@ -90,7 +91,7 @@ export function stopListRoutes(services: AppServices): { upload: Router; pages: 
       }
       const ok = readyOrThrow(prepared);
       const phones = ok.result.contacts.map((c) => c.phone);
-      const { added, already } = await compliance.importStopList(pageActor(req, res), phones, fileName, reason && reason.slice(0, 500));
+      const { added, already } = await compliance.importStopList(actorOf(res), phones, fileName, reason && reason.slice(0, 500));
       const rejected = ok.result.rejected;
       await render(req, res, {
         importReport: { fileName, added, already, rejected: rejected.slice(0, 200), rejectedMore: Math.max(0, rejected.length - 200) },
