@@ -15,6 +15,7 @@ import * as usersStateAndTokenRoles from '../../migrations/20261201000200_users-
 import * as createCompliance from '../../migrations/20261201000300_create-compliance.js';
 import * as listsSuppressed from '../../migrations/20261202000100_lists-suppressed.js';
 import * as notificationTemplates from '../../migrations/20261202001000_notification-templates.js';
+import * as listsTags from '../../migrations/20261203000050_lists-tags.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,6 +44,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261201000300_create-compliance', createCompliance],
   ['20261202000100_lists-suppressed', listsSuppressed],
   ['20261202001000_notification-templates', notificationTemplates],
+  ['20261203000050_lists-tags', listsTags],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -11,6 +11,8 @@ export interface ListRecord {
   rejected: Array<{ row: number; value: string; reason: string }>;
   /** Rows dropped because their number was erased on request (152-FZ): it must not come back. */
   suppressed: number;
+  /** As typed by staff; compared case-insensitively. */
+  tags: string[];
   createdBy: string | null;
   createdAt: Date;
 }
@@ -38,6 +40,7 @@ function toList(row: Record<string, unknown>): ListRecord {
     duplicates: row.duplicates as ListRecord['duplicates'],
     rejected: row.rejected as ListRecord['rejected'],
     suppressed: Number(row.suppressed ?? 0),
+    tags: (row.tags as string[] | undefined) ?? [],
     createdBy: (row.created_by as string | null) ?? null,
     createdAt: new Date(row.created_at as string),
   };
@@ -52,7 +55,7 @@ export class ListsRepo {
    * them (the consents read from the file), so a failure leaves nothing half-stored.
    */
   async create(
-    list: Omit<ListRecord, 'id' | 'createdAt' | 'imported' | 'suppressed'> & { suppressed?: number },
+    list: Omit<ListRecord, 'id' | 'createdAt' | 'imported' | 'suppressed' | 'tags'> & { suppressed?: number; tags?: string[] },
     contacts: NewContact[],
     now: Date,
     alsoInTransaction?: (trx: Knex.Transaction, listId: number) => Promise<void>,
@@ -68,6 +71,7 @@ export class ListsRepo {
           duplicates: JSON.stringify(list.duplicates),
           rejected: JSON.stringify(list.rejected),
           suppressed: list.suppressed ?? 0,
+          tags: list.tags ?? [],
           created_by: list.createdBy,
           created_at: now,
         })
@@ -96,6 +100,18 @@ export class ListsRepo {
   async all(): Promise<ListRecord[]> {
     const rows = await this.knex('lists').orderBy('id', 'desc');
     return rows.map(toList);
+  }
+
+  /**
+   * Lists carrying any of `tags`, oldest first. Compared in JS, not with SQL lower(): that follows the
+   * database's locale, which under C would leave Cyrillic capitals alone. A PBX has tens of lists.
+   */
+  async idsWithTags(tags: string[]): Promise<number[]> {
+    const fold = (t: string) => t.trim().toLocaleLowerCase('ru-RU').replaceAll('ё', 'е');
+    const wanted = new Set(tags.map(fold).filter(Boolean));
+    if (wanted.size === 0) return [];
+    const rows: Array<{ id: number; tags: string[] }> = await this.knex('lists').select('id', 'tags').where(this.knex.raw("tags <> '{}'")).orderBy('id');
+    return rows.filter((r) => r.tags.some((t) => wanted.has(fold(t)))).map((r) => r.id);
   }
 
   async contacts(listId: number, options: { limit?: number; offset?: number } = {}): Promise<ContactRecord[]> {
