@@ -27,6 +27,21 @@ function renderSchedule(schedule) {
   document.getElementById('forecast-text').textContent = schedule.forecast.text;
 }
 
+// Test sends: shown with their state as the dispatcher moves them (в очереди → отправлено → доставлено).
+function renderTests(tests) {
+  const body = document.getElementById('test-rows');
+  if (!body || !tests) return;
+  body.closest('table').hidden = tests.length === 0;
+  const fragment = document.createDocumentFragment();
+  for (const t of tests) {
+    const tr = document.createElement('tr');
+    tr.dataset.state = t.state;
+    tr.append(cell(t.phone, 'nowrap'), cell(t.row === null ? '' : String(t.row), 'num'), cell(t.time ? timeFormat.format(new Date(t.time)) : '', 'nowrap'), cell(t.stateText, `state-${t.state}`), cell(t.error));
+    fragment.append(tr);
+  }
+  body.replaceChildren(fragment);
+}
+
 function render(data) {
   renderSchedule(data.schedule);
   const c = data.campaign;
@@ -51,6 +66,7 @@ function render(data) {
     tr.append(
       cell(String(m.row), 'num'),
       cell(m.phone, 'nowrap'),
+      ...m.fields.map((f) => cell(f)),
       cell(m.text, 'sms-text'),
       cell(m.modem),
       cell(m.time ? timeFormat.format(new Date(m.time)) : '', 'nowrap'),
@@ -61,10 +77,14 @@ function render(data) {
   }
   if (!data.messages.length) {
     const tr = document.createElement('tr');
-    tr.append(cell('Нет сообщений', 'muted'));
+    const empty = cell('Нет сообщений', 'muted');
+    empty.colSpan = 7 + data.columns.length;
+    tr.append(empty);
     fragment.append(tr);
   }
   rows.replaceChildren(fragment);
+  page = data.page;
+  renderTests(data.tests);
   return c.status;
 }
 
@@ -89,6 +109,12 @@ let typing = null;
 search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(() => { page = 1; refresh(); }, 300); });
 document.getElementById('prev-page').addEventListener('click', () => { if (page > 1) { page--; refresh(); } });
 document.getElementById('next-page').addEventListener('click', () => { if (page < pages) { page++; refresh(); } });
+document.getElementById('first-page').addEventListener('click', () => { page = 1; refresh(); });
+document.getElementById('last-page').addEventListener('click', () => { page = pages; refresh(); });
+// Times rendered by the server (test sends) in the office's zone, like the rest of the page.
+for (const td of document.querySelectorAll('#test-rows td.nowrap + td.num + td.nowrap')) {
+  if (td.textContent) td.textContent = timeFormat.format(new Date(td.textContent));
+}
 for (const form of document.querySelectorAll('form[data-confirm]')) {
   form.addEventListener('submit', (e) => { if (!confirm(form.dataset.confirm)) e.preventDefault(); });
 }

@@ -132,6 +132,12 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
       return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
     },
   });
+  // A test send is a notification to a staff phone: the same stop-list and erasure checks.
+  campaigns.testExclusion = async (phone, now) => {
+    const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
+    if (facts.suppressed) return erasedSkipReason;
+    return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
+  };
   notifications.onQueued = () => dispatcher.notify();
   compliance.onChange = () => dispatcher.notify();
   erasure.onChange = () => dispatcher.notify();

@@ -25,10 +25,13 @@ export interface CampaignSchedule {
  */
 export class CampaignScheduler {
   /**
-   * The outlook reads every waiting message and every SIM: the live page polls it every couple
-   * of seconds per viewer, so one computation serves them all for a few seconds.
+   * The outlook reads every waiting message and every SIM (100k messages: tens of ms), and the
+   * live page polls every couple of seconds per viewer. So it is kept per campaign and recomputed
+   * off the request path: a request older than `cacheMs` gets the kept outlook at once and starts
+   * one recomputation in the background for the next poll. Only the first look at a campaign and
+   * a status change (start, pause, finish: must show at once) compute on the request path.
    */
-  private readonly cache = new Map<number, { at: number; status: string; schedule: CampaignSchedule }>();
+  private readonly cache = new Map<number, { at: number; status: string; schedule: CampaignSchedule; refreshing: boolean }>();
   private readonly cacheMs = 5000;
 
   constructor(
@@ -42,12 +45,26 @@ export class CampaignScheduler {
   async schedule(campaign: CampaignRecord): Promise<CampaignSchedule> {
     const at = this.clock.now().getTime();
     const hit = this.cache.get(campaign.id);
-    // A status change (start, pause, finish) must show at once.
-    if (hit && hit.status === campaign.status && at - hit.at < this.cacheMs) return hit.schedule;
+    if (hit && hit.status === campaign.status) {
+      if (at - hit.at >= this.cacheMs && !hit.refreshing) {
+        hit.refreshing = true;
+        // A failed recomputation keeps the last outlook; the next poll tries again.
+        this.compute(campaign)
+          .then((schedule) => this.keep(campaign, this.clock.now().getTime(), schedule))
+          .catch(() => {
+            hit.refreshing = false;
+          });
+      }
+      return hit.schedule;
+    }
     const schedule = await this.compute(campaign);
-    if (this.cache.size > 100) this.cache.clear();
-    this.cache.set(campaign.id, { at, status: campaign.status, schedule });
+    this.keep(campaign, at, schedule);
     return schedule;
+  }
+
+  private keep(campaign: CampaignRecord, at: number, schedule: CampaignSchedule): void {
+    if (this.cache.size > 100 && !this.cache.has(campaign.id)) this.cache.clear();
+    this.cache.set(campaign.id, { at, status: campaign.status, schedule, refreshing: false });
   }
 
   private async compute(campaign: CampaignRecord): Promise<CampaignSchedule> {

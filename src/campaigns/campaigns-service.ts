@@ -7,7 +7,14 @@ import type { SettingsRepo } from '../settings/settings-repo.js';
 import { templateProblem, unknownFields } from '../templates/render.js';
 import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
 import { applyExclusions, planMessage, summarise, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
-import type { CampaignRecord, CampaignsRepo } from './campaigns-repo.js';
+import type { CampaignRecord, CampaignsRepo, ReportQuery, TestSendRecord } from './campaigns-repo.js';
+import { requireMobile } from '../lists/phone.js';
+
+/** Test sends go ahead of campaign traffic (0) and notifications (10); only opt-out confirmations (20), owed by law, go first. */
+export const testSendPriority = 15;
+
+/** Why a number gets nothing now (stop-list, erased), or null; service.ts gives the one notifications use. */
+export type TestExclusion = (phone: string, now: Date) => Promise<string | null>;
 
 export interface CampaignDraft {
   name: string;
@@ -36,8 +43,10 @@ export interface Preview {
 }
 
 export class CampaignsService {
-  /** Called after a change the dispatcher should see at once (a start or resume). */
+  /** Called after a change the dispatcher should see at once (a start or resume, a test send). */
   onChange: () => void = () => {};
+  /** Stop-list and erasure for test sends; absent: nobody is stopped. */
+  testExclusion: TestExclusion = async () => null;
 
   private readonly repo: CampaignsRepo;
   private readonly lists: ListsRepo;
@@ -125,6 +134,55 @@ export class CampaignsService {
 
   messages(id: number, options: Parameters<CampaignsRepo['messages']>[1]) {
     return this.repo.messages(id, options);
+  }
+
+  /** A page of the report (fields included); the counts are the caller's, read once per request. */
+  report(id: number, query: ReportQuery, counts: Awaited<ReturnType<CampaignsRepo['counts']>>) {
+    return this.repo.report(id, query, counts);
+  }
+
+  reportAfter(id: number, afterId: number, limit: number, state?: Parameters<CampaignsRepo['reportAfter']>[3]) {
+    return this.repo.reportAfter(id, afterId, limit, state);
+  }
+
+  tests(id: number): Promise<TestSendRecord[]> {
+    return this.repo.tests(id);
+  }
+
+  /** The repository, for the streamed export (report-export.ts reads it in batches). */
+  get reportSource(): CampaignsRepo {
+    return this.repo;
+  }
+
+  /**
+   * «Отправить тест»: the rendered text of list row `row` (default: the first row that will be
+   * sent) to a staff phone, ahead of the campaign's traffic. Stored as a message without a
+   * campaign (counts, cost, progress and limits of the campaign never see it), tied to it by
+   * `test_of_campaign`. A stop-listed or erased number gets it `skipped` with the reason.
+   */
+  async sendTest(id: number, request: { phone: unknown; row?: unknown }): Promise<{ id: number; state: 'waiting' | 'skipped'; phone: string; rowNumber: number | null; reason: string | null }> {
+    const campaign = await this.get(id);
+    const phone = requireMobile(request.phone);
+    let row: number | undefined;
+    if (request.row !== undefined && request.row !== null && request.row !== '') {
+      row = typeof request.row === 'string' && /^\d{1,9}$/.test(request.row.trim()) ? Number(request.row.trim()) : (request.row as number);
+      if (!Number.isInteger(row) || row < 1 || row > 2_147_483_647) throw new AppError('VALIDATION', ru.report.badRow, { field: 'row' });
+    }
+    const message = row === undefined
+      ? await this.repo.firstSendable(campaign.id)
+      : await this.repo.messageOfRow(campaign.id, row);
+    if (!message) {
+      if (row === undefined) throw new AppError('VALIDATION', ru.report.nothingToTest, { field: 'row' });
+      throw new AppError('VALIDATION', ru.report.noSuchRow(row), { field: 'row' });
+    }
+    if (message.state === 'skipped') throw new AppError('VALIDATION', ru.report.rowNotSendable(message.rowNumber ?? 0, message.error ?? ''), { field: 'row' });
+    const now = this.clock.now();
+    const skip = await this.testExclusion(phone, now);
+    const testId = await this.repo.insertTest({
+      campaignId: campaign.id, phone, text: message.text, parts: message.parts, rowNumber: message.rowNumber, priority: testSendPriority, now, skip,
+    });
+    if (!skip) this.onChange();
+    return { id: testId, state: skip ? 'skipped' : 'waiting', phone, rowNumber: message.rowNumber, reason: skip };
   }
 
   /** Start, pause, resume or cancel; a conflict (e.g. starting twice) is a clear error, not a no-op. */

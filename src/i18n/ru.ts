@@ -156,6 +156,17 @@ export const ru = {
   },
   common: {
   },
+  // Issue #9, part C: test send, the campaign report and its export.
+  report: {
+    exportColumns: { row: 'Строка', phone: 'Номер', text: 'Текст SMS', sim: 'SIM', sentAt: 'Отправлено', finishedAt: 'Завершено', state: 'Состояние', reason: 'Причина' },
+    badFormat: 'format: «csv» или «xlsx».',
+    testSent: (phone: string) => `Тестовое SMS поставлено в очередь на ${phone}: оно уйдёт раньше рассылки. Состояние — в блоке «Тестовые SMS».`,
+    testSkipped: (reason: string) => `Тестовое SMS не отправлено: ${reason}`,
+    badRow: 'row: номер строки списка — целое число от 1.',
+    noSuchRow: (row: number) => `row: в рассылке нет строки ${row}. Укажите номер строки из отчёта (столбец «Строка»).`,
+    rowNotSendable: (row: number, reason: string) => `row: строка ${row} не будет отправлена (${reason}). Выберите другую строку.`,
+    nothingToTest: 'В рассылке нет ни одной строки, которую можно отправить: тест отправлять нечего.',
+  },
 } as const;
 
 /** Stop-list sources as staff read them (stop_list.source). */
@@ -187,6 +198,8 @@ export const auditActionWords: Record<string, string> = {
   'campaign.resume': 'рассылка продолжена',
   'campaign.cancel': 'рассылка отменена',
   'export.download': 'выгрузка скачана',
+  'campaign.test': 'тестовое SMS рассылки',
+  'campaign.exported': 'отчёт рассылки выгружен',
   'stop-list.add': 'номер добавлен в стоп-лист',
   'stop-list.remove': 'номер убран из стоп-листа',
   'stop-list.import': 'стоп-лист из файла',

@@ -15,6 +15,9 @@ import { campaignLive } from '../view-models/campaign-view.js';
 import type { SimView } from '../../sims/sims-service.js';
 import { actorLabel, type Actor } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
+import { sendReport } from '../report-download.js';
+import { maskPhone } from '../../compliance/redact.js';
+import type { ReportMessage } from '../../campaigns/campaigns-repo.js';
 import type { InboundRecord, StopListEntry } from '../../compliance/compliance-repo.js';
 import type { ConsentView } from '../../compliance/compliance-service.js';
 import type { NotificationTemplate } from '../../notifications/notifications-repo.js';
@@ -32,6 +35,10 @@ const messagesQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
   state: z.enum(messageStates).optional(),
+  /** A number's last digits or words of the recipient's fields (report-search.ts). */
+  q: z.string().max(100).optional(),
+  /** Keyset cursor: messages after this id (the previous answer's `next`); `page` is then ignored. */
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 function simJson(s: SimView) {
@@ -151,6 +158,7 @@ export function apiRouter(services: AppServices): Router {
       counts: live.counts,
       parts: live.parts,
       cost: live.cost,
+      costSoFar: live.costSoFar,
       waiting,
       forecast,
     });
@@ -164,18 +172,45 @@ export function apiRouter(services: AppServices): Router {
     });
   }
 
+  const messageJson = (m: ReportMessage) => ({
+    id: m.id, row: m.rowNumber, phone: m.phone, fields: m.fields, text: m.text, parts: m.parts, state: m.state, modem: m.modem,
+    sentAt: m.sentAt, finishedAt: m.finishedAt, error: m.error,
+  });
+
   router.get('/campaigns/:id/messages', async (req, res) => {
     const campaign = await campaigns.get(parseId(req.params.id));
     const q = messagesQuery.safeParse(req.query);
     if (!q.success) throw validation(q.error);
-    const { page, pageSize, state } = q.data;
-    const result = await campaigns.messages(campaign.id, { limit: pageSize, offset: (page - 1) * pageSize, state });
+    const { page, pageSize, state, after } = q.data;
+    const search = q.data.q?.trim() || undefined;
+    if (after !== undefined) {
+      if (search) throw new AppError('VALIDATION', 'after: курсор работает без поиска q; с поиском листайте по page.');
+      const items = await campaigns.reportAfter(campaign.id, after, pageSize, state);
+      const next = items.length === pageSize ? items[items.length - 1]!.id : null;
+      res.json({ after, pageSize, next, items: items.map(messageJson) });
+      return;
+    }
+    const result = await campaigns.report(campaign.id, { page, pageSize, state, search }, await campaigns.counts(campaign.id));
+    const last = result.items[result.items.length - 1];
     res.json({
-      page,
+      page: result.page,
       pageSize,
       total: result.total,
-      items: result.items.map((m) => ({ phone: m.phone, text: m.text, state: m.state, modem: m.modem, sentAt: m.sentAt, error: m.error })),
+      pages: Math.max(1, Math.ceil(result.total / pageSize)),
+      next: !search && last && result.page * pageSize < result.total ? last.id : null,
+      items: result.items.map(messageJson),
     });
+  });
+
+  router.post('/campaigns/:id/test', async (req, res) => {
+    const body = (req.body ?? {}) as { phone?: unknown; row?: unknown };
+    const sent = await campaigns.sendTest(parseId(req.params.id), { phone: body.phone, row: body.row });
+    await trail(actorOf(res), 'campaign.test', `campaign:${parseId(req.params.id)}`, { phone: maskPhone(sent.phone), row: sent.rowNumber, state: sent.state });
+    res.status(201).json({ id: sent.id, state: sent.state, ...(sent.reason ? { reason: sent.reason } : {}) });
+  });
+
+  router.get('/campaigns/:id/export', async (req, res) => {
+    await sendReport(services, req, res, actorOf(res));
   });
 
   router.get('/modems', async (_req, res) => {

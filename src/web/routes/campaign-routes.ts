@@ -9,7 +9,10 @@ import { actorLabel } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
 
 import { parseId, parsePage } from '../params.js';
-import { campaignLive, messageRow } from '../view-models/campaign-view.js';
+import { campaignLive, messageRow, reportRow, testSendRow } from '../view-models/campaign-view.js';
+import { sendReport } from '../report-download.js';
+import { maskPhone } from '../../compliance/redact.js';
+import { ru } from '../../i18n/ru.js';
 
 const pageSize = 50;
 const actions: readonly CampaignAction[] = ['start', 'pause', 'resume', 'cancel'];
@@ -70,38 +73,60 @@ export function campaignRoutes(services: AppServices): Router {
     const campaign = await campaigns.get(parseId(req.params.id));
     const list = await lists.get(campaign.listId).catch(() => null);
     const live = campaignLive(campaign, await campaigns.counts(campaign.id));
-    const problems = await campaigns.messages(campaign.id, { limit: 20, offset: 0, state: campaign.status === 'draft' ? 'skipped' : undefined });
+    const problems = campaign.status === 'draft' ? await campaigns.messages(campaign.id, { limit: 20, offset: 0, state: 'skipped' }) : null;
     res.render('campaigns/show', {
       title: campaign.name,
       campaign,
       list,
+      columns: list?.columns ?? [],
+      reportColumns: 7 + (list?.columns.length ?? 0),
       live,
       schedule: await scheduler.schedule(campaign),
-      problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
+      problems: problems ? problems.items.map(messageRow) : [],
+      tests: (await campaigns.tests(campaign.id)).map(testSendRow),
       states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
       settings: await settings.get(),
     });
   });
 
-  /** Polled by public/campaign.js every couple of seconds: counters and one page of the report. */
+  /** Polled by public/campaign.js every couple of seconds: counters, test sends and one page of the report. */
   router.get('/campaigns/:id/live', async (req, res) => {
     const campaign = await campaigns.get(parseId(req.params.id));
-    const page = parsePage(req.query.page);
     const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
-    const messages = await campaigns.messages(campaign.id, {
-      limit: pageSize,
-      offset: (page - 1) * pageSize,
-      state: parseState(req.query.state),
-      search: search || undefined,
-    });
+    const counts = await campaigns.counts(campaign.id);
+    const list = await lists.get(campaign.listId).catch(() => null);
+    const columns = list?.columns ?? [];
+    const report = await campaigns.report(campaign.id, { page: parsePage(req.query.page), pageSize, state: parseState(req.query.state), search: search || undefined }, counts);
     res.set('Cache-Control', 'no-store').json({
-      campaign: campaignLive(campaign, await campaigns.counts(campaign.id)),
+      campaign: campaignLive(campaign, counts),
       schedule: await scheduler.schedule(campaign),
-      page,
-      pages: Math.max(1, Math.ceil(messages.total / pageSize)),
-      total: messages.total,
-      messages: messages.items.map(messageRow),
+      page: report.page,
+      pages: Math.max(1, Math.ceil(report.total / pageSize)),
+      total: report.total,
+      columns,
+      messages: report.items.map((m) => reportRow(m, columns)),
+      tests: (await campaigns.tests(campaign.id)).map(testSendRow),
     });
+  });
+
+  /** «Отправить тест» from the page. */
+  router.post('/campaigns/:id/test', async (req, res) => {
+    const id = parseId(req.params.id);
+    const body = (req.body ?? {}) as { phone?: unknown; row?: unknown };
+    try {
+      const sent = await campaigns.sendTest(id, { phone: body.phone, row: body.row });
+      await trail(actorOf(res), 'campaign.test', `campaign:${id}`, { phone: maskPhone(sent.phone), row: sent.rowNumber, state: sent.state });
+      req.session.flash = sent.reason ? ru.report.testSkipped(sent.reason) : ru.report.testSent(sent.phone);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      req.session.flash = error.message;
+    }
+    res.redirect(303, `/campaigns/${id}#tests`);
+  });
+
+  /** The report as a file (the page's «Скачать» links). */
+  router.get('/campaigns/:id/export', async (req, res) => {
+    await sendReport(services, req, res, actorOf(res));
   });
 
   router.post('/campaigns/:id/:action', async (req, res) => {

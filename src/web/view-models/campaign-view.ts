@@ -1,5 +1,5 @@
 import { costOf, type CampaignStatus } from '../../campaigns/campaign.js';
-import type { CampaignRecord, MessageRecord, StateCounts } from '../../campaigns/campaigns-repo.js';
+import type { CampaignRecord, MessageRecord, ReportMessage, StateCounts, TestSendRecord } from '../../campaigns/campaigns-repo.js';
 import { campaignStatusWords, messageStateWords } from '../../i18n/ru.js';
 
 export interface CampaignLive {
@@ -65,5 +65,32 @@ export function messageRow(m: MessageRecord): MessageRow {
     modem: m.modem ?? '',
     time: (m.sentAt ?? m.finishedAt)?.toISOString() ?? null,
     error: m.error ?? '',
+  };
+}
+
+/** A report row with the recipient's list fields, in the list's column order. */
+export function reportRow(m: ReportMessage, columns: readonly string[]): MessageRow & { id: number; fields: string[] } {
+  return { ...messageRow(m), id: m.id, fields: columns.map((c) => m.fields[c] ?? '') };
+}
+
+export interface TestSendRow {
+  id: number;
+  phone: string;
+  row: number | null;
+  state: string;
+  stateText: string;
+  time: string | null;
+  error: string;
+}
+
+export function testSendRow(t: TestSendRecord): TestSendRow {
+  return {
+    id: t.id,
+    phone: t.phone,
+    row: t.rowNumber,
+    state: t.state,
+    stateText: messageStateWords[t.state] ?? t.state,
+    time: (t.finishedAt ?? t.sentAt ?? t.createdAt)?.toISOString() ?? null,
+    error: t.error ?? '',
   };
 }
