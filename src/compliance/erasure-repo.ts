@@ -87,7 +87,7 @@ export class ErasureRepo {
       .returning(['campaign_id']);
     const result = await db.raw(
       `update messages
-          set phone = ?, text = ?,
+          set phone = ?, text = ?, search_words = null,
               error = case when error is null or state = 'skipped' then error else ? end
         where phone = ?`,
       [marker, erasedText, erasedText, phone],
@@ -164,6 +164,8 @@ export class ErasureRepo {
     for (const row of rows) {
       const masked = Object.fromEntries(Object.entries(parseJson(row.fields) as Record<string, unknown>).map(([k, v]) => (holds(v) ? (fields++, [k, erasedValue]) : [k, v])));
       await db('list_contacts').where({ id: row.id }).update({ fields: JSON.stringify(masked) });
+      // The report's search words of messages to this contact (issue #9) come from these fields.
+      await db.raw(`update messages set search_words = to_tsvector('simple', ?::jsonb) where contact_id = ? and search_words is not null`, [JSON.stringify(masked), row.id]);
     }
     const texts = await db.raw(`update messages set text = ? where ${compactSql('text')} like ?`, [erasedText, like]);
     return { fields, texts: rowCount(texts) };

@@ -39,7 +39,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 }
 
 /**
- * Every text, varchar and json/jsonb column of every table (knex's own tables aside) where one of
+ * Every text, varchar, json/jsonb and tsvector (the report's search words) column of every table (knex's own tables aside) where one of
  * `needles` occurs; numbers are also looked for with their separators (spaces, dashes, brackets) removed.
  */
 async function tracesIn(h: Harness, needles: readonly string[]): Promise<string[]> {
@@ -48,7 +48,7 @@ async function tracesIn(h: Harness, needles: readonly string[]): Promise<string[
     await knex.raw(
       `select table_name, column_name from information_schema.columns
         where table_schema = 'public' and table_name not like 'knex\\_%'
-          and data_type in ('text', 'character varying', 'character', 'json', 'jsonb')
+          and data_type in ('text', 'character varying', 'character', 'json', 'jsonb', 'tsvector')
         order by table_name, column_name`,
     )
   ).rows;
