@@ -238,7 +238,7 @@ export class CampaignsRepo {
    * messages_campaign_state), counted from the nearer end; then those rows. Totals come from
    * `counts` (no filter, or a state) or one indexed count (a search).
    */
-  async report(campaignId: number, query: ReportQuery, counts: StateCounts): Promise<{ total: number; page: number; items: ReportMessage[] }> {
+  async report(campaignId: number, query: ReportQuery, counts: StateCounts | null): Promise<{ total: number; page: number; items: ReportMessage[] }> {
     const search = query.search ? parseReportSearch(query.search) : null;
     const ids = () => {
       const q = this.knex('messages').where('campaign_id', campaignId);
@@ -267,6 +267,7 @@ export class CampaignsRepo {
       if (query.page > pages && total > 0) return this.report(campaignId, { ...query, page: pages }, counts);
       return { total, page: Math.min(Math.max(1, query.page), pages), items: await this.reportRows(row.ids.map(Number)) };
     }
+    counts ??= await this.counts(campaignId);
     let total: number;
     if (query.state) total = counts[query.state];
     else total = messageStates.reduce((sum, s) => sum + counts[s], 0);
@@ -342,6 +343,17 @@ export class CampaignsRepo {
       finishedAt: date(r.finished_at),
       error: (r.error as string | null) ?? null,
     }));
+  }
+
+  /**
+   * The field names of the campaign's list, for the report's columns. Only that column: the list
+   * row also holds its upload report (duplicates, rejected rows), which can be large.
+   */
+  async columnsOf(listId: number): Promise<string[]> {
+    const row = await this.knex('lists').where({ id: listId }).first('columns');
+    if (!row) return [];
+    const columns = typeof row.columns === 'string' ? (JSON.parse(row.columns) as unknown) : (row.columns as unknown);
+    return Array.isArray(columns) ? columns.map(String) : [];
   }
 
   /** The campaign's first message that will be sent (not skipped). */

@@ -137,12 +137,16 @@ export class CampaignsService {
   }
 
   /** A page of the report (fields included); the counts are the caller's, read once per request. */
-  report(id: number, query: ReportQuery, counts: Awaited<ReturnType<CampaignsRepo['counts']>>) {
+  report(id: number, query: ReportQuery, counts: Awaited<ReturnType<CampaignsRepo['counts']>> | null) {
     return this.repo.report(id, query, counts);
   }
 
   reportAfter(id: number, afterId: number, limit: number, state?: Parameters<CampaignsRepo['reportAfter']>[3]) {
     return this.repo.reportAfter(id, afterId, limit, state);
+  }
+
+  reportColumns(listId: number): Promise<string[]> {
+    return this.repo.columnsOf(listId);
   }
 
   tests(id: number): Promise<TestSendRecord[]> {

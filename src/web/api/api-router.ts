@@ -190,7 +190,9 @@ export function apiRouter(services: AppServices): Router {
       res.json({ after, pageSize, next, items: items.map(messageJson) });
       return;
     }
-    const result = await campaigns.report(campaign.id, { page, pageSize, state, search }, await campaigns.counts(campaign.id));
+    // A search counts its own matches; without one the totals come from the counts.
+    const counts = search ? null : await campaigns.counts(campaign.id);
+    const result = await campaigns.report(campaign.id, { page, pageSize, state, search }, counts);
     const last = result.items[result.items.length - 1];
     res.json({
       page: result.page,

@@ -71,21 +71,27 @@ export function campaignRoutes(services: AppServices): Router {
 
   router.get('/campaigns/:id', async (req, res) => {
     const campaign = await campaigns.get(parseId(req.params.id));
-    const list = await lists.get(campaign.listId).catch(() => null);
-    const live = campaignLive(campaign, await campaigns.counts(campaign.id));
-    const problems = campaign.status === 'draft' ? await campaigns.messages(campaign.id, { limit: 20, offset: 0, state: 'skipped' }) : null;
+    // Independent reads side by side: the page's time is the slowest of them, not their sum.
+    const [list, counts, problems, schedule, tests, current] = await Promise.all([
+      lists.get(campaign.listId).catch(() => null),
+      campaigns.counts(campaign.id),
+      campaign.status === 'draft' ? campaigns.messages(campaign.id, { limit: 20, offset: 0, state: 'skipped' }) : null,
+      scheduler.schedule(campaign),
+      campaigns.tests(campaign.id),
+      settings.get(),
+    ]);
     res.render('campaigns/show', {
       title: campaign.name,
       campaign,
       list,
       columns: list?.columns ?? [],
       reportColumns: 7 + (list?.columns.length ?? 0),
-      live,
-      schedule: await scheduler.schedule(campaign),
+      live: campaignLive(campaign, counts),
+      schedule,
       problems: problems ? problems.items.map(messageRow) : [],
-      tests: (await campaigns.tests(campaign.id)).map(testSendRow),
+      tests: tests.map(testSendRow),
       states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
-      settings: await settings.get(),
+      settings: current,
     });
   });
 
@@ -93,19 +99,22 @@ export function campaignRoutes(services: AppServices): Router {
   router.get('/campaigns/:id/live', async (req, res) => {
     const campaign = await campaigns.get(parseId(req.params.id));
     const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
-    const counts = await campaigns.counts(campaign.id);
-    const list = await lists.get(campaign.listId).catch(() => null);
-    const columns = list?.columns ?? [];
+    const [counts, columns, schedule, tests] = await Promise.all([
+      campaigns.counts(campaign.id),
+      campaigns.reportColumns(campaign.listId),
+      scheduler.schedule(campaign),
+      campaigns.tests(campaign.id),
+    ]);
     const report = await campaigns.report(campaign.id, { page: parsePage(req.query.page), pageSize, state: parseState(req.query.state), search: search || undefined }, counts);
     res.set('Cache-Control', 'no-store').json({
       campaign: campaignLive(campaign, counts),
-      schedule: await scheduler.schedule(campaign),
+      schedule,
       page: report.page,
       pages: Math.max(1, Math.ceil(report.total / pageSize)),
       total: report.total,
       columns,
       messages: report.items.map((m) => reportRow(m, columns)),
-      tests: (await campaigns.tests(campaign.id)).map(testSendRow),
+      tests: tests.map(testSendRow),
     });
   });
 
