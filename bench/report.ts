@@ -17,8 +17,12 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { pageSession, startHarness } from '../test/helpers/harness.js';
 
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 const N = Number(process.env.BENCH_REPORT_MESSAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_REPORT_RUNS ?? 60);
 const PAGE = 50;
@@ -109,17 +113,23 @@ for (const [name, run] of cases) {
 
 console.log('');
 for (const format of ['csv', 'xlsx'] as const) {
-  global.gc?.();
+  gc();
   const rss0 = process.memoryUsage().rss;
+  const heap0 = process.memoryUsage().heapUsed;
   let peak = rss0;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  let heapPeak = heap0;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  }, 20);
   const start = performance.now();
   const res = await fetch(`${base}/api/v1/campaigns/${campaignId}/export?format=${format}`, { headers: { authorization: `Bearer ${h.token}` } });
   let bytes = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   const ms = performance.now() - start;
   clearInterval(timer);
-  console.log(`export ${format} of ${N} messages: ${(ms / 1000).toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, RSS growth while streaming ${((peak - rss0) / 1e6).toFixed(1)} MB (client and server in this process)`);
+  console.log(`export ${format} of ${N} messages: ${(ms / 1000).toFixed(2)} s, ${(bytes / 1e6).toFixed(1)} MB, peak growth while streaming: RSS ${((peak - rss0) / 1e6).toFixed(1)} MB, JS heap ${((heapPeak - heap0) / 1e6).toFixed(1)} MB (client and server in this process, garbage included)`);
 }
 
 // The counts trigger on the dispatcher's kind of statement: one message's state, by id.
