@@ -49,6 +49,13 @@ test('the embedded default (PGlite): same migrations, one process at a time, dat
       random: () => 0,
     });
     assert.equal(claimed.kind === 'claimed' && claimed.message.text, 'Здравствуйте, Анна!');
+    // The report's search (tsvector) and the export's cursor work on PGlite too.
+    const report = new CampaignsRepo(db.knex);
+    const found = await report.report(campaign.id, { page: 1, pageSize: 10, search: 'борис' }, null);
+    assert.deepEqual(found.items.map((m) => m.phone), ['+79161234567']);
+    const exported: string[] = [];
+    for await (const rows of report.exportRows(campaign.id, ['Имя'], 'Europe/Moscow', 1)) exported.push(...rows.map((r) => r.fields[0]!));
+    assert.deepEqual(exported, ['Анна', 'Борис']);
     await db.close();
 
     const reopened = openEmbedded(dir);
