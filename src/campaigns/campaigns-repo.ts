@@ -410,14 +410,18 @@ export class CampaignsRepo {
   }
 
   /**
-   * The field names of the campaign's list, for the report's columns. Only that column: the list
-   * row also holds its upload report (duplicates, rejected rows), which can be large.
+   * The campaign's list as its page needs it: name and field names. Only those columns: the list
+   * row also holds its upload report (duplicates, rejected rows), which can be megabytes.
    */
-  async columnsOf(listId: number): Promise<string[]> {
-    const row = await this.knex('lists').where({ id: listId }).first('columns');
-    if (!row) return [];
+  async listSummary(listId: number): Promise<{ id: number; name: string; columns: string[] } | null> {
+    const row = await this.knex('lists').where({ id: listId }).first('id', 'name', 'columns');
+    if (!row) return null;
     const columns = typeof row.columns === 'string' ? (JSON.parse(row.columns) as unknown) : (row.columns as unknown);
-    return Array.isArray(columns) ? columns.map(String) : [];
+    return { id: Number(row.id), name: String(row.name), columns: Array.isArray(columns) ? columns.map(String) : [] };
+  }
+
+  async columnsOf(listId: number): Promise<string[]> {
+    return (await this.listSummary(listId))?.columns ?? [];
   }
 
   /** The campaign's first message that will be sent (not skipped). */

@@ -149,6 +149,10 @@ export class CampaignsService {
     return this.repo.columnsOf(listId);
   }
 
+  listSummary(listId: number) {
+    return this.repo.listSummary(listId);
+  }
+
   tests(id: number): Promise<TestSendRecord[]> {
     return this.repo.tests(id);
   }

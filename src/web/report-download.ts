@@ -23,10 +23,10 @@ export function parseExportFormat(raw: unknown): ExportFormat {
  * as it reads it, then audits who took it (`campaign.exported`). The audit row comes after the last
  * byte: a download cut off half way is not recorded as taken.
  */
-export async function sendReport(services: Pick<AppServices, 'campaigns' | 'lists' | 'settings' | 'audit' | 'knex' | 'clock' | 'log'>, req: Request, res: Response, actor: Actor): Promise<void> {
+export async function sendReport(services: Pick<AppServices, 'campaigns' | 'settings' | 'audit' | 'knex' | 'clock' | 'log'>, req: Request, res: Response, actor: Actor): Promise<void> {
   const format = parseExportFormat(req.query.format);
   const campaign = await services.campaigns.get(parseId(req.params.id));
-  const list = await services.lists.get(campaign.listId).catch(() => null);
+  const list = await services.campaigns.listSummary(campaign.listId);
   const { timezone } = await services.settings.get();
   const name = exportFileName(campaign, format);
   res.status(200);

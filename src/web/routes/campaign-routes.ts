@@ -73,9 +73,9 @@ export function campaignRoutes(services: AppServices): Router {
     const campaign = await campaigns.get(parseId(req.params.id));
     // Independent reads side by side: the page's time is the slowest of them, not their sum.
     const [list, counts, problems, schedule, tests, current] = await Promise.all([
-      lists.get(campaign.listId).catch(() => null),
+      campaigns.listSummary(campaign.listId),
       campaigns.counts(campaign.id),
-      campaign.status === 'draft' ? campaigns.messages(campaign.id, { limit: 20, offset: 0, state: 'skipped' }) : null,
+      campaign.status === 'draft' ? campaigns.reportAfter(campaign.id, 0, 20, 'skipped') : null,
       scheduler.schedule(campaign),
       campaigns.tests(campaign.id),
       settings.get(),
@@ -88,7 +88,7 @@ export function campaignRoutes(services: AppServices): Router {
       reportColumns: 7 + (list?.columns.length ?? 0),
       live: campaignLive(campaign, counts),
       schedule,
-      problems: problems ? problems.items.map(messageRow) : [],
+      problems: problems ? problems.map(messageRow) : [],
       tests: tests.map(testSendRow),
       states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
       settings: current,
