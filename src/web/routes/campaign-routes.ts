@@ -130,6 +130,7 @@ export function campaignRoutes(services: AppServices): Router {
       campaign,
       list,
       campaignLists,
+      severalLists: campaignLists.length > 1,
       live,
       schedule: await scheduler.schedule(campaign),
       problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
