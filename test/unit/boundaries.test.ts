@@ -10,6 +10,7 @@ const pure = [
   ...readdirSync(path.join(src, 'scheduling')).map((f) => `scheduling/${f}`),
   'templates/render.ts',
   'templates/segments.ts',
+  'templates/translit.ts',
   'lists/phone.ts',
   'lists/sheet.ts',
   'lists/import.ts',
