@@ -20,9 +20,10 @@ function refreshFields() {
   const tags = new Set([...document.querySelectorAll('input[name=tags]:checked')].map((t) => t.dataset.tag));
   const seen = new Set();
   const columns = [];
-  for (const list of document.querySelectorAll('input[name=listIds]')) {
-    const listTags = JSON.parse(list.dataset.tags || '[]');
-    if (!list.checked && !listTags.some((t) => tags.has(t))) continue;
+  // As the server orders them: ticked lists top to bottom, then the tagged ones, oldest first.
+  const all = [...document.querySelectorAll('input[name=listIds]')];
+  const tagged = all.filter((l) => !l.checked && JSON.parse(l.dataset.tags || '[]').some((t) => tags.has(t))).sort((a, b) => Number(a.value) - Number(b.value));
+  for (const list of [...all.filter((l) => l.checked), ...tagged]) {
     for (const column of JSON.parse(list.dataset.columns || '[]')) {
       if (seen.has(fold(column))) continue;
       seen.add(fold(column));

@@ -30,10 +30,10 @@ test('new campaign page: two lists and a tag, fields follow the choice, a defaul
   await page.goto(`${base}/campaigns/new?list=${turkey}`);
   const chips = () => page.locator('#field-chips button[data-field]').allTextContents();
   assert.deepEqual(await chips(), ['Телефон', 'Имя', 'Город']);
-  // Ticking Египет and the tag «Лето» adds their columns, each once (ИМЯ is Имя).
+  // Ticking Египет (above Турция: its fields come first) and the tag «Лето» adds their columns, each once (ИМЯ is Имя).
   await page.locator(`input[name=listIds][value="${egypt}"]`).check();
   await page.locator('input[name=tags][data-tag="лето"]').check();
-  assert.deepEqual(await chips(), ['Телефон', 'Имя', 'Город', 'Отель', 'Скидка']);
+  assert.deepEqual(await chips(), ['Телефон', 'ИМЯ', 'Отель', 'Город', 'Скидка']);
   await page.locator(`input[name=listIds][value="${turkey}"]`).uncheck();
   assert.deepEqual(await chips(), ['Телефон', 'ИМЯ', 'Отель', 'Скидка']);
   await page.locator(`input[name=listIds][value="${turkey}"]`).check();
@@ -49,10 +49,10 @@ test('new campaign page: two lists and a tag, fields follow the choice, a defaul
   await page.getByTestId('preview').waitFor();
   assert.match((await page.getByTestId('translit-saving').textContent()) ?? '', /экономит/);
   await page.getByTestId('duplicates-across-lists').waitFor();
-  await page.getByTestId('preview-search').fill('кемер');
+  await page.getByTestId('preview-search').fill('анталья');
   await page.getByTestId('preview-search-button').click();
   await page.getByTestId('preview-matches').waitFor();
-  await page.getByText('klient, vash tur gotov! Zhdyom vas v ofise.').waitFor();
+  await page.getByText('Anna, vash tur gotov! Zhdyom vas v ofise.').waitFor();
   await shot(page, '10-campaign-targets-preview');
 
   await page.getByTestId('create-button').click();

@@ -190,7 +190,10 @@ export function campaignRoutes(services: AppServices): Router {
     const all = await lists.all();
     const wantedTags = new Set(form.tags.map(tagKey));
     // The fields the template may use: every column of the chosen lists and of the tagged ones.
-    const chosen = all.filter((l) => form.listIds.includes(l.id) || l.tags.some((t) => wantedTags.has(tagKey(t))));
+    // In the order the campaign would take them (CampaignsService.targetLists): lists as ticked, then tagged ones by id.
+    const ticked = form.listIds.map((id) => all.find((l) => l.id === id)).filter((l) => l !== undefined);
+    const tagged = all.filter((l) => !form.listIds.includes(l.id) && l.tags.some((t) => wantedTags.has(tagKey(t)))).sort((a, b) => a.id - b.id);
+    const chosen = [...ticked, ...tagged];
     const allTags = new Map<string, string>();
     for (const l of all) for (const t of l.tags) if (!allTags.has(tagKey(t))) allTags.set(tagKey(t), t);
     const known = await sims.list([]);
