@@ -4,7 +4,7 @@ import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
 import type { ListRecord, ListsRepo } from '../lists/lists-repo.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
-import { fieldKey, templateProblem, unknownFields } from '../templates/render.js';
+import { fieldKey, templateProblem, unknownFields, unknownFieldsWithoutDefault } from '../templates/render.js';
 import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
 import { applyExclusions, planMessage, summarise, type PlanContact, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
 import type { CampaignRecord, CampaignsRepo } from './campaigns-repo.js';
@@ -53,6 +53,8 @@ export interface Preview {
   columns: string[];
   /** Numbers in more than one of the lists: they get one SMS (the first list's row). */
   duplicatesAcrossLists: number;
+  /** Not errors, but worth a look (a field no list has, filled by its default everywhere). */
+  warnings: string[];
 }
 
 export interface PreviewOptions {
@@ -114,7 +116,7 @@ export class CampaignsService {
   /** Renders the template for every recipient; nothing is stored. */
   async preview(target: CampaignTarget, template: string, options: PreviewOptions = {}): Promise<Preview> {
     const rowsShown = options.rowsShown ?? 10;
-    const { messages, contacts, lists, columns, duplicatesAcrossLists } = await this.plan(target, template, options.kind ?? 'service', options.translit ?? false);
+    const { messages, contacts, lists, columns, duplicatesAcrossLists, warnings } = await this.plan(target, template, options.kind ?? 'service', options.translit ?? false);
     const { pricePerPart } = await this.settings.get();
     const q = options.q?.trim().slice(0, 100) ?? '';
     const rows: Preview['rows'] = [];
@@ -125,7 +127,7 @@ export class CampaignsService {
       if (rows.length < rowsShown) rows.push({ ...messages[i]!, fields: contacts[i]!.fields });
       else if (!q) break;
     }
-    return { summary: summarise(messages, pricePerPart), rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists };
+    return { summary: summarise(messages, pricePerPart), rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists, warnings };
   }
 
   async create(draft: CampaignDraft): Promise<{ campaign: CampaignRecord; summary: PlanSummary }> {
@@ -234,8 +236,10 @@ export class CampaignsService {
     if (!normalised.trim()) throw new AppError('VALIDATION', ru.campaigns.templateRequired, { field: 'template' });
     const syntax = templateProblem(normalised);
     if (syntax) throw new AppError('VALIDATION', syntax, { field: 'template' });
-    const unknown = unknownFields(normalised, columns);
+    const unknown = unknownFieldsWithoutDefault(normalised, columns);
     if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, columns), { field: 'template' });
+    // Allowed, but worth saying: likely a typo, or a saved text meant for other lists.
+    const warnings = unknownFields(normalised, columns).map((f) => ru.campaignTargets.onlyDefault(f));
     const { maxParts } = await this.settings.get();
     const now = this.clock.now();
     // One SMS per number: the first list that has it gives its fields.
@@ -260,9 +264,11 @@ export class CampaignsService {
       const m = planMessage(normalised, c, maxParts, this.gatewayProblem, { translit });
       const list = c.listId === undefined ? undefined : absent.get(c.listId);
       const field = list?.fields.find((f) => m.missing.includes(f));
-      return field !== undefined && list ? { ...m, problem: ru.campaignTargets.missingColumn(field, list.name) } : m;
+      if (field !== undefined && list) return { ...m, problem: ru.campaignTargets.missingColumn(field, list.name) };
+      // Row numbers repeat across lists: the stored reason says which list the row is from.
+      return list && m.problem ? { ...m, problem: ru.campaignTargets.inList(list.name, m.problem) } : m;
     });
-    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)), contacts, lists, columns, duplicatesAcrossLists };
+    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)), contacts, lists, columns, duplicatesAcrossLists, warnings };
   }
 }
 

@@ -161,6 +161,9 @@ export const ru = {
     noListsWithTag: (tag: string) => `Нет ни одного списка с меткой «${tag}». Проверьте метку или выберите списки.`,
     missingColumn: (field: string, list: string) =>
       `В списке «${list}» нет колонки «${field}»: добавьте значение по умолчанию, например {{${field}|клиент}}, или уберите поле из текста.`,
+    inList: (list: string, problem: string) => `Список «${list}»: ${problem}`,
+    onlyDefault: (field: string) =>
+      `Колонки «${field}» нет ни в одном из выбранных списков: везде будет подставлено значение по умолчанию. Проверьте, нет ли опечатки.`,
     templateNameRequired: 'Напишите название, под которым сохранить текст.',
     templateNameTooLong: 'Название текста слишком длинное (больше 100 символов).',
     templateTextRequired: 'Напишите текст, который нужно сохранить.',

@@ -217,3 +217,16 @@ export function renderTemplate(template: string, fields: Readonly<Record<string,
 export function unknownFields(template: string, columns: readonly string[]): string[] {
   return templateFields(template).filter((name) => resolveField(name, columns) === undefined);
 }
+
+/**
+ * Like {@link unknownFields}, but a field whose every use has a default is not counted: a saved text
+ * with `{{Имя|клиент}}` may go to a list that has no «Имя» column at all, and reads «клиент» there.
+ * @throws TemplateError on a syntax error.
+ */
+export function unknownFieldsWithoutDefault(template: string, columns: readonly string[]): string[] {
+  const needed: string[] = [];
+  for (const part of parsed(template)) {
+    if (part.type === 'field' && part.fallback === undefined && !needed.includes(part.name)) needed.push(part.name);
+  }
+  return needed.filter((name) => resolveField(name, columns) === undefined);
+}

@@ -131,7 +131,7 @@ describe('campaigns over lists and tags, defaults, translit, saved texts', () =>
     assert.equal(sent.find((s) => s.number === '+79120000004')?.text, 'Вера, ваш тур в отель готов');
     const skipped = await h.service.db.knex('messages').where({ campaign_id: campaign.id, state: 'skipped' }).orderBy('phone').select('phone', 'error');
     assert.deepEqual(skipped.map((m) => m.phone), ['+79120000002', '+79120000005']);
-    assert.match(skipped[0].error, /Пустое поле «Имя»/);
+    assert.match(skipped[0].error, /^Список «Турция»: Пустое поле «Имя»/, 'row numbers repeat across lists: the reason names the list');
     assert.ok(skipped[1].error);
     await h.service.db.knex('list_contacts').where({ list_id: ids.misc, phone: '+79120000005' }).update({ fields: JSON.stringify({ Телефон: '+79120000005', Имя: 'Глеб' }) });
   });
@@ -184,6 +184,14 @@ describe('campaigns over lists and tags, defaults, translit, saved texts', () =>
     assert.deepEqual(byField.rows.map((r) => [r.phone, r.text]), [['+79120000002', 'клиент, ваш тур готов']]);
     assert.equal(byField.duplicatesAcrossLists, 2);
     assert.deepEqual(byField.columns, ['Телефон', 'Имя', 'Город', 'Отель']);
+
+    // A field no chosen list has: allowed with a default (a saved text meant for other lists), with a warning; an error without.
+    const onlyDefault = (await (await post('/campaigns/preview', { listId: ids.misc, template: '{{Имя}}, ваш отель {{Отель|готов}}' })).json()) as PreviewReply & { warnings: string[] };
+    assert.deepEqual(onlyDefault.rows.map((r) => r.text), ['Анна из разного, ваш отель готов', 'Глеб, ваш отель готов']);
+    assert.match(onlyDefault.warnings.join(), /Колонки «Отель» нет ни в одном из выбранных списков/);
+    const typo = await post('/campaigns/preview', { listId: ids.misc, template: '{{Имя}}, ваш отель {{Отель}}' });
+    assert.equal(typo.status, 422);
+    assert.match(((await typo.json()) as { error: { message: string } }).error.message, /\{\{Отель\}\}/);
 
     const none = (await (await post('/campaigns/preview', { ...base, q: 'никого' })).json()) as PreviewReply;
     assert.equal(none.matches, 0);

@@ -177,6 +177,7 @@ export function apiRouter(services: AppServices): Router {
       recipients: preview.summary.recipients,
       sendable: preview.summary.sendable,
       duplicatesAcrossLists: preview.duplicatesAcrossLists,
+      warnings: preview.warnings,
       parts: preview.summary.parts,
       cost: preview.summary.cost,
       problems: preview.summary.problems,

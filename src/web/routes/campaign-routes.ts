@@ -32,7 +32,6 @@ function previewView(preview: Preview) {
       encodingText: encodingWords[m.encoding],
       fieldsText: Object.entries(m.fields).map(([k, v]) => `${k}: ${v}`).join('; '),
     })),
-    problems: preview.summary.problems.map((p) => ({ ...p, list: several && p.listId !== undefined ? names.get(p.listId) : undefined })),
   };
 }
 
@@ -124,7 +123,7 @@ export function campaignRoutes(services: AppServices): Router {
     const list = await lists.get(campaign.listId).catch(() => null);
     const campaignLists = (await Promise.all(campaign.listIds.map((id) => lists.get(id).catch(() => null)))).filter((l) => l !== null);
     const live = campaignLive(campaign, await campaigns.counts(campaign.id));
-    const problems = await campaigns.messages(campaign.id, { limit: 20, offset: 0, state: campaign.status === 'draft' ? 'skipped' : undefined });
+    const problems = await campaigns.messages(campaign.id, { limit: 500, offset: 0, state: campaign.status === 'draft' ? 'skipped' : undefined });
     res.render('campaigns/show', {
       title: campaign.name,
       campaign,
@@ -134,6 +133,7 @@ export function campaignRoutes(services: AppServices): Router {
       live,
       schedule: await scheduler.schedule(campaign),
       problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
+      problemsMore: campaign.status === 'draft' ? Math.max(0, problems.total - problems.items.length) : 0,
       states: messageStates.map((s) => ({ value: s, text: messageStateWords[s] })),
       settings: await settings.get(),
     });
