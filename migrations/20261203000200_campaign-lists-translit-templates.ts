@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`alter table campaigns add column translit boolean not null default false`);
+  // With translit: the parts it saved when the campaign was made (without it − with it), shown on its page.
+  await knex.raw(`alter table campaigns add column translit_saved_parts integer`);
   await knex.raw(`
     create table campaign_lists (
       campaign_id integer not null references campaigns (id) on delete cascade,
@@ -33,5 +35,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop table saved_templates');
   await knex.raw('drop table campaign_lists');
+  await knex.raw('alter table campaigns drop column translit_saved_parts');
   await knex.raw('alter table campaigns drop column translit');
 }

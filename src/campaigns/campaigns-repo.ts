@@ -23,6 +23,8 @@ export interface CampaignRecord {
   sims: string[] | null;
   /** Cyrillic was sent in Latin letters (templates/translit.ts). */
   translit: boolean;
+  /** With translit: the parts it saved when the campaign was made (null without translit). */
+  translitSavedParts: number | null;
   /** Every list the campaign was made from, first (= `listId`) first: their fields won in that order. */
   listIds: number[];
 }
@@ -63,6 +65,7 @@ function toCampaign(row: Record<string, unknown>): CampaignRecord {
     ignoreWindow: Boolean(row.ignore_window),
     sims: (row.sims as string[] | null) ?? null,
     translit: Boolean(row.translit),
+    translitSavedParts: row.translit_saved_parts === null || row.translit_saved_parts === undefined ? null : Number(row.translit_saved_parts),
     listIds: ((row.list_ids as number[] | null | undefined) ?? []).map(Number),
   };
 }
@@ -96,6 +99,7 @@ export class CampaignsRepo {
   async create(
     campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy' | 'ignoreWindow' | 'sims'> & {
       translit?: boolean;
+      translitSavedParts?: number | null;
       /** Every list in order, `listId` first; absent: `listId` alone. */
       listIds?: readonly number[];
     },
@@ -117,6 +121,7 @@ export class CampaignsRepo {
           ignore_window: campaign.ignoreWindow,
           sims: campaign.sims ? JSON.stringify(campaign.sims) : null,
           translit: campaign.translit ?? false,
+          translit_saved_parts: campaign.translitSavedParts ?? null,
         })
         .returning('id');
       const campaignId = row.id as number;

@@ -160,6 +160,7 @@ export class CampaignsService {
         listId: lists[0]!.id,
         listIds: lists.map((l) => l.id),
         translit,
+        translitSavedParts: translit ? (summary.translit?.savedParts ?? 0) : null,
         template: draft.template,
         kind: draft.kind,
         pricePerPart: settings.pricePerPart,

@@ -151,8 +151,9 @@ describe('campaigns over lists and tags, defaults, translit, saved texts', () =>
     assert.equal(created.translit, true);
     assert.equal(created.parts, latin.parts);
     assert.ok(created.translitSaving && created.translitSaving.savedCost > 0);
-    const api = (await (await h.api(`/campaigns/${created.id}`)).json()) as { translit: boolean };
+    const api = (await (await h.api(`/campaigns/${created.id}`)).json()) as { translit: boolean; translitSavedParts: number };
     assert.equal(api.translit, true);
+    assert.equal(api.translitSavedParts, plain.parts - latin.parts);
     const sent = await run(created.id);
     assert.equal(sent.length, 3);
     assert.equal(sent.find((s) => s.number === '+79120000001')?.text, 'Anna, zdravstvuyte! Vash tur v Antalya podtverzhdyon, dokumenty gotovy. Zhdyom vas v ofise na ul. Lenina, 5 s 10 do 20.');
@@ -163,7 +164,7 @@ describe('campaigns over lists and tags, defaults, translit, saved texts', () =>
 
     const session = await pageSession(h);
     const page = await session.get(`/campaigns/${created.id}`);
-    assert.match(page.html, /data-testid="campaign-translit"/);
+    assert.match(page.html, /data-testid="campaign-translit">.*экономия <b>3<\/b> частей SMS, около <b>0,18/);
   });
 
   test('preview search finds any recipient by number or any field and shows exactly their SMS', async () => {

@@ -226,6 +226,7 @@ export function apiRouter(services: AppServices): Router {
       sims: campaign.sims,
       listIds: campaign.listIds,
       translit: campaign.translit,
+      translitSavedParts: campaign.translitSavedParts,
       counts: live.counts,
       parts: live.parts,
       cost: live.cost,

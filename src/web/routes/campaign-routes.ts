@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { CampaignAction, CampaignKind } from '../../campaigns/campaign.js';
+import { costOf, type CampaignAction, type CampaignKind } from '../../campaigns/campaign.js';
 import { isAppError } from '../../errors.js';
 import { messageStates, type MessageState } from '../../dispatcher/message-state.js';
 import { messageStateWords } from '../../i18n/ru.js';
@@ -130,6 +130,7 @@ export function campaignRoutes(services: AppServices): Router {
       list,
       campaignLists,
       severalLists: campaignLists.length > 1,
+      translitSavedCost: costOf(campaign.translitSavedParts ?? 0, campaign.pricePerPart),
       live,
       schedule: await scheduler.schedule(campaign),
       problems: campaign.status === 'draft' ? problems.items.map(messageRow) : [],
