@@ -16,6 +16,7 @@ const pure = [
   'lists/import.ts',
   'campaigns/campaign.ts',
   'campaigns/campaign-plan.ts',
+  'campaigns/recipients.ts',
   'dispatcher/message-state.ts',
   'modems/ami/frame.ts',
   'modems/ami/ami-values.ts',

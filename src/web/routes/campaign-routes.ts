@@ -11,7 +11,8 @@ import { auditTrail } from '../audit-trail.js';
 import { parseId, parsePage } from '../params.js';
 import { campaignLive, messageRow } from '../view-models/campaign-view.js';
 import { SavedTemplates } from '../../campaigns/saved-templates.js';
-import { unionOfColumns, type Preview } from '../../campaigns/campaigns-service.js';
+import type { Preview } from '../../campaigns/campaigns-service.js';
+import { unionOfColumns } from '../../campaigns/recipients.js';
 import { ru } from '../../i18n/ru.js';
 
 /** Tags compared as ListsRepo.idsWithTags compares them. */
