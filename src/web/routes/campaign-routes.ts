@@ -27,6 +27,9 @@ function previewView(preview: Preview) {
     ...preview,
     several,
     listNames: preview.lists.map((l) => l.name).join(', '),
+    // Every broken row goes in the API answer; a page of 100 000 lines would not open, so the first 1000.
+    problemsShown: preview.summary.problems.slice(0, 1000),
+    problemsMore: Math.max(0, preview.summary.problems.length - 1000),
     rows: preview.rows.map((m) => ({
       ...m,
       list: several && m.listId !== undefined ? names.get(m.listId) : undefined,
