@@ -203,6 +203,11 @@ describe('campaigns over lists and tags, defaults, translit, saved texts', () =>
     assert.match(((await badTag.json()) as { error: { message: string } }).error.message, /Нет ни одного списка с меткой «Куба»/);
     const nothing = await post('/campaigns/preview', { template: 'x' });
     assert.equal(nothing.status, 422);
+    for (const bad of [{ listIds: ['1'] }, { listIds: [ids.turkey], translit: 'да' }, { tags: 'Лето' }, { listIds: [999_999] }]) {
+      const res = await post('/campaigns', { name: 'x', template: 'x', kind: 'service', ...bad });
+      assert.ok(res.status === 422 || res.status === 404, `${JSON.stringify(bad)} → ${res.status}`);
+      assert.ok(((await res.json()) as { error: { message: string } }).error.message);
+    }
 
     // The page: search box, the found recipient's SMS, the saving with translit.
     const session = await pageSession(h);
