@@ -18,6 +18,7 @@ export const auditActions = [
   'erasure.requested', 'erasure.done',
   'sim.update', 'settings.update',
   'notification-template.save',
+  'template.save',
   'campaign.test', 'campaign.exported',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -22,6 +22,12 @@ export interface CampaignRecord {
   ignoreWindow: boolean;
   /** Only these SIMs (IMSI) send it; null: every SIM. */
   sims: string[] | null;
+  /** Cyrillic was sent in Latin letters (templates/translit.ts). */
+  translit: boolean;
+  /** With translit: the parts it saved when the campaign was made (null without translit). */
+  translitSavedParts: number | null;
+  /** Every list the campaign was made from, first (= `listId`) first: their fields won in that order. */
+  listIds: number[];
 }
 
 export type StateCounts = Record<MessageState, number>;
@@ -98,8 +104,15 @@ function toCampaign(row: Record<string, unknown>): CampaignRecord {
     finishedAt: date(row.finished_at),
     ignoreWindow: Boolean(row.ignore_window),
     sims: (row.sims as string[] | null) ?? null,
+    translit: Boolean(row.translit),
+    translitSavedParts: row.translit_saved_parts === null || row.translit_saved_parts === undefined ? null : Number(row.translit_saved_parts),
+    listIds: ((row.list_ids as number[] | null | undefined) ?? []).map(Number),
   };
 }
+
+/** `campaigns.*` with its lists in order (campaign_lists), as {@link toCampaign} reads them. */
+const withLists = (knex: Knex) =>
+  knex('campaigns').select('campaigns.*', knex.raw('array(select list_id from campaign_lists cl where cl.campaign_id = campaigns.id order by position) as list_ids'));
 
 export function toMessage(row: Record<string, unknown>): MessageRecord {
   return {
@@ -130,7 +143,12 @@ export class CampaignsRepo {
    * stored as `skipped` with the reason, so the report shows every recipient of the list.
    */
   async create(
-    campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy' | 'ignoreWindow' | 'sims'>,
+    campaign: Pick<CampaignRecord, 'name' | 'listId' | 'template' | 'kind' | 'pricePerPart' | 'maxParts' | 'createdBy' | 'ignoreWindow' | 'sims'> & {
+      translit?: boolean;
+      translitSavedParts?: number | null;
+      /** Every list in order, `listId` first; absent: `listId` alone. */
+      listIds?: readonly number[];
+    },
     messages: readonly PlannedMessage[],
     now: Date,
   ): Promise<number> {
@@ -148,9 +166,13 @@ export class CampaignsRepo {
           created_at: now,
           ignore_window: campaign.ignoreWindow,
           sims: campaign.sims ? JSON.stringify(campaign.sims) : null,
+          translit: campaign.translit ?? false,
+          translit_saved_parts: campaign.translitSavedParts ?? null,
         })
         .returning('id');
       const campaignId = row.id as number;
+      const listIds = campaign.listIds?.length ? campaign.listIds : [campaign.listId];
+      await trx('campaign_lists').insert(listIds.map((listId, position) => ({ campaign_id: campaignId, list_id: listId, position })));
       for (let i = 0; i < messages.length; i += insertChunk) {
         await trx('messages').insert(
           messages.slice(i, i + insertChunk).map((m) => ({
@@ -174,12 +196,12 @@ export class CampaignsRepo {
   }
 
   async get(id: number): Promise<CampaignRecord | null> {
-    const row = await this.knex('campaigns').where({ id }).first();
+    const row = await withLists(this.knex).where({ id }).first();
     return row ? toCampaign(row) : null;
   }
 
   async all(limit = 200): Promise<CampaignRecord[]> {
-    const rows = await this.knex('campaigns').orderBy('id', 'desc').limit(limit);
+    const rows = await withLists(this.knex).orderBy('id', 'desc').limit(limit);
     return rows.map(toCampaign);
   }
 

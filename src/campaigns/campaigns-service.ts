@@ -2,11 +2,12 @@ import type { Knex } from 'knex';
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { Clock } from '../clock.js';
-import type { ListsRepo } from '../lists/lists-repo.js';
+import type { ListRecord, ListsRepo } from '../lists/lists-repo.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
-import { templateProblem, unknownFields } from '../templates/render.js';
+import { templateProblem, unknownFields, unknownFieldsWithoutDefault } from '../templates/render.js';
 import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
-import { applyExclusions, planMessage, summarise, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
+import { previewSearch, unionOfColumns } from './recipients.js';
+import { applyExclusions, planMessage, summarise, type PlanContact, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
 import type { CampaignRecord, CampaignsRepo, ReportQuery, TestSendRecord } from './campaigns-repo.js';
 import { requireMobile } from '../lists/phone.js';
 
@@ -16,10 +17,22 @@ export const testSendPriority = 15;
 /** Why a number gets nothing now (stop-list, erased), or null; service.ts gives the one notifications use. */
 export type TestExclusion = (phone: string, now: Date) => Promise<string | null>;
 
-export interface CampaignDraft {
+/**
+ * Whom a campaign goes to: lists and/or every list with a tag. Order matters for a number in two of
+ * them: it gets one SMS, with the fields of the first — `listId`, then `listIds` in order, then the
+ * tagged lists by id.
+ */
+export interface CampaignTarget {
+  listId?: number | undefined;
+  listIds?: readonly number[] | undefined;
+  tags?: readonly string[] | undefined;
+}
+
+export interface CampaignDraft extends CampaignTarget {
   name: string;
-  listId: number;
   template: string;
+  /** Send Cyrillic in Latin letters (templates/translit.ts). */
+  translit?: boolean | undefined;
   kind: CampaignKind;
   createdBy: string | null;
   /** Service campaigns only: send outside the sending window too. */
@@ -38,8 +51,26 @@ export interface CampaignCompliance {
 
 export interface Preview {
   summary: PlanSummary;
-  /** The first rows of the list, rendered. */
-  rows: PlannedMessage[];
+  /** The first rows (or, with a search, the first rows that match), rendered exactly as they will go. */
+  rows: Array<PlannedMessage & { fields: Record<string, string> }>;
+  /** With a search: how many recipients match it. */
+  matches: number | null;
+  /** The lists the campaign would go to, in order. */
+  lists: ListRecord[];
+  /** Every column of those lists (the fields a template can use), first list's order first. */
+  columns: string[];
+  /** Numbers in more than one of the lists: they get one SMS (the first list's row). */
+  duplicatesAcrossLists: number;
+  /** Not errors, but worth a look (a field no list has, filled by its default everywhere). */
+  warnings: string[];
+}
+
+export interface PreviewOptions {
+  kind?: CampaignKind;
+  translit?: boolean | undefined;
+  /** Search: a number (any part of its digits) or any field value / text (case-insensitive). */
+  q?: string | undefined;
+  rowsShown?: number;
 }
 
 export class CampaignsService {
@@ -77,11 +108,22 @@ export class CampaignsService {
     this.gatewayProblem = deps.gatewayProblem ?? (() => null);
   }
 
-  /** Renders the template for the whole list; nothing is stored. */
-  async preview(listId: number, template: string, rowsShown = 10, kind: CampaignKind = 'service'): Promise<Preview> {
-    const { messages } = await this.plan(listId, template, kind);
+  /** Renders the template for every recipient; nothing is stored. */
+  async preview(target: CampaignTarget, template: string, options: PreviewOptions = {}): Promise<Preview> {
+    const rowsShown = options.rowsShown ?? 10;
+    const { messages, contacts, lists, columns, duplicatesAcrossLists, warnings } = await this.plan(target, template, options.kind ?? 'service', options.translit ?? false);
     const { pricePerPart } = await this.settings.get();
-    return { summary: summarise(messages, pricePerPart), rows: messages.slice(0, rowsShown) };
+    const q = options.q?.trim().slice(0, 100) ?? '';
+    const rows: Preview['rows'] = [];
+    const matchesSearch = q ? previewSearch(q) : null;
+    let matches = 0;
+    for (let i = 0; i < messages.length; i++) {
+      if (matchesSearch && !matchesSearch(contacts[i]!, messages[i]!.text)) continue;
+      matches++;
+      if (rows.length < rowsShown) rows.push({ ...messages[i]!, fields: contacts[i]!.fields });
+      else if (!q) break;
+    }
+    return { summary: summarise(messages, pricePerPart), rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists, warnings };
   }
 
   async create(draft: CampaignDraft): Promise<{ campaign: CampaignRecord; summary: PlanSummary }> {
@@ -98,12 +140,16 @@ export class CampaignsService {
       if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownSims(unknown), { field: 'sims' });
     }
     const settings = await this.settings.get();
-    const { messages } = await this.plan(draft.listId, draft.template, draft.kind);
+    const translit = draft.translit ?? false;
+    const { messages, lists } = await this.plan(draft, draft.template, draft.kind, translit);
     const summary = summarise(messages, settings.pricePerPart);
     const id = await this.repo.create(
       {
         name,
-        listId: draft.listId,
+        listId: lists[0]!.id,
+        listIds: lists.map((l) => l.id),
+        translit,
+        translitSavedParts: translit ? (summary.translit?.savedParts ?? 0) : null,
         template: draft.template,
         kind: draft.kind,
         pricePerPart: settings.pricePerPart,
@@ -145,12 +191,15 @@ export class CampaignsService {
     return this.repo.reportAfter(id, afterId, limit, state);
   }
 
-  reportColumns(listId: number): Promise<string[]> {
-    return this.repo.columnsOf(listId);
+  /** The campaign's lists by id, name and columns, in the campaign's order; deleted ones left out. */
+  async listSummaries(ids: readonly number[]): Promise<Array<{ id: number; name: string; columns: string[] }>> {
+    const found = await Promise.all(ids.map((id) => this.repo.listSummary(id)));
+    return found.filter((l) => l !== null);
   }
 
-  listSummary(listId: number) {
-    return this.repo.listSummary(listId);
+  /** The report's field columns: the union of the campaign's lists' columns (as the preview shows them). */
+  async reportColumns(campaign: CampaignRecord): Promise<string[]> {
+    return unionOfColumns(await this.listSummaries(campaign.listIds.length ? campaign.listIds : [campaign.listId]));
   }
 
   tests(id: number): Promise<TestSendRecord[]> {
@@ -210,22 +259,73 @@ export class CampaignsService {
     return this.get(id);
   }
 
-  private async plan(listId: number, template: string, kind: CampaignKind): Promise<{ messages: PlannedMessage[] }> {
-    if (!Number.isInteger(listId) || listId < 1 || listId > 2_147_483_647) {
-      throw new AppError('VALIDATION', ru.campaigns.chooseList, { field: 'listId' });
+  /** The lists of a target, in the order their fields win; a clear error for what is not there. */
+  async targetLists(target: CampaignTarget): Promise<ListRecord[]> {
+    const ids: number[] = [];
+    const add = (id: number) => {
+      if (!ids.includes(id)) ids.push(id);
+    };
+    for (const id of [...(target.listId !== undefined ? [target.listId] : []), ...(target.listIds ?? [])]) {
+      if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) {
+        throw new AppError('VALIDATION', ru.campaigns.chooseList, { field: 'listId' });
+      }
+      add(id);
     }
-    const list = await this.lists.get(listId);
-    if (!list) throw new AppError('NOT_FOUND', ru.listsService.notFound, { field: 'listId' });
+    for (const tag of new Set((target.tags ?? []).map((t) => t.trim()).filter(Boolean))) {
+      const tagged = await this.lists.idsWithTags([tag]);
+      if (tagged.length === 0) throw new AppError('VALIDATION', ru.campaignTargets.noListsWithTag(tag), { field: 'tags' });
+      tagged.forEach(add);
+    }
+    if (ids.length === 0) throw new AppError('VALIDATION', ru.campaigns.chooseList, { field: 'listId' });
+    const lists: ListRecord[] = [];
+    for (const id of ids) {
+      const list = await this.lists.get(id);
+      if (!list) throw new AppError('NOT_FOUND', ru.listsService.notFound, { field: 'listId' });
+      lists.push(list);
+    }
+    return lists;
+  }
+
+  private async plan(target: CampaignTarget, template: string, kind: CampaignKind, translit = false) {
+    const lists = await this.targetLists(target);
+    const columns = unionOfColumns(lists);
     const normalised = template.replace(/\r\n?/g, '\n');
     if (!normalised.trim()) throw new AppError('VALIDATION', ru.campaigns.templateRequired, { field: 'template' });
     const syntax = templateProblem(normalised);
     if (syntax) throw new AppError('VALIDATION', syntax, { field: 'template' });
-    const unknown = unknownFields(normalised, list.columns);
-    if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, list.columns), { field: 'template' });
+    const unknown = unknownFieldsWithoutDefault(normalised, columns);
+    if (unknown.length) throw new AppError('VALIDATION', ru.campaigns.unknownFields(unknown, columns), { field: 'template' });
+    // Allowed, but worth saying: likely a typo, or a saved text meant for other lists.
+    const warnings = unknownFields(normalised, columns).map((f) => ru.campaignTargets.onlyDefault(f));
     const { maxParts } = await this.settings.get();
-    const contacts = await this.lists.contacts(listId);
-    const standing = await this.compliance.standing(listId, this.clock.now());
-    const planned = contacts.map((c) => planMessage(normalised, c, maxParts, this.gatewayProblem));
-    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)) };
+    const now = this.clock.now();
+    // One SMS per number: the first list that has it gives its fields.
+    const seen = new Set<string>();
+    const contacts: PlanContact[] = [];
+    const standing = new Map<string, RecipientStanding>();
+    let duplicatesAcrossLists = 0;
+    for (const list of lists) {
+      for (const c of await this.lists.contacts(list.id)) {
+        if (seen.has(c.phone)) {
+          duplicatesAcrossLists++;
+          continue;
+        }
+        seen.add(c.phone);
+        contacts.push(lists.length > 1 ? { ...c, listId: list.id } : c);
+      }
+      for (const [phone, s] of await this.compliance.standing(list.id, now)) if (!standing.has(phone)) standing.set(phone, s);
+    }
+    // A field that one of the lists has no column for: say so, rather than "empty field", for its rows.
+    const absent = new Map(lists.map((l) => [l.id, { name: l.name, fields: unknownFields(normalised, l.columns) }]));
+    const planned = contacts.map((c) => {
+      const m = planMessage(normalised, c, maxParts, this.gatewayProblem, { translit });
+      const list = c.listId === undefined ? undefined : absent.get(c.listId);
+      const field = list?.fields.find((f) => m.missing.includes(f));
+      if (field !== undefined && list) return { ...m, problem: ru.campaignTargets.missingColumn(field, list.name) };
+      // Row numbers repeat across lists: the stored reason says which list the row is from.
+      return list && m.problem ? { ...m, problem: ru.campaignTargets.inList(list.name, m.problem) } : m;
+    });
+    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)), contacts, lists, columns, duplicatesAcrossLists, warnings };
   }
 }
+

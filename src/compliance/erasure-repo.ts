@@ -145,8 +145,8 @@ export class ErasureRepo {
   }
 
   /**
-   * The number mentioned in other people's rows (a «Доп. телефон» column, a text rendered from it):
-   * those values become «[удалено]», those texts «[удалено по запросу]». A scan of every list row;
+   * The number mentioned in other people's rows (a «Доп. телефон» column, a text rendered from it, a
+   * saved campaign text): those values become «[удалено]», those texts «[удалено по запросу]». A scan of every list row;
    * erasures are rare and this keeps the promise that no copy of the number is left.
    */
   async eraseMentions(db: Db, lastDigits: string): Promise<{ fields: number; texts: number }> {
@@ -168,7 +168,9 @@ export class ErasureRepo {
       await db.raw(`update messages set search_words = to_tsvector('simple', ?::jsonb) where contact_id = ? and search_words is not null`, [JSON.stringify(masked), row.id]);
     }
     const texts = await db.raw(`update messages set text = ? where ${compactSql('text')} like ?`, [erasedText, like]);
-    return { fields, texts: rowCount(texts) };
+    // A saved campaign text that names the number (e.g. «перезвоните 8 916 …»).
+    const saved = await db.raw(`update saved_templates set text = ? where ${compactSql('text')} like ?`, [erasedText, like]);
+    return { fields, texts: rowCount(texts) + rowCount(saved) };
   }
 
   /** A SIM's last failure is the modem's own words and might quote the number. */

@@ -16,6 +16,7 @@ import * as createCompliance from '../../migrations/20261201000300_create-compli
 import * as listsSuppressed from '../../migrations/20261202000100_lists-suppressed.js';
 import * as notificationTemplates from '../../migrations/20261202001000_notification-templates.js';
 import * as listsTags from '../../migrations/20261203000050_lists-tags.js';
+import * as campaignListsTranslitTemplates from '../../migrations/20261203000200_campaign-lists-translit-templates.js';
 import * as campaignReport from '../../migrations/20261203000300_campaign-report.js';
 
 interface Migration {
@@ -46,6 +47,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261202000100_lists-suppressed', listsSuppressed],
   ['20261202001000_notification-templates', notificationTemplates],
   ['20261203000050_lists-tags', listsTags],
+  ['20261203000200_campaign-lists-translit-templates', campaignListsTranslitTemplates],
   ['20261203000300_campaign-report', campaignReport],
 ];
 

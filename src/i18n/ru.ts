@@ -156,6 +156,21 @@ export const ru = {
   },
   common: {
   },
+  /** Campaigns over several lists and tags, translit, saved texts (issue 9, part B). */
+  campaignTargets: {
+    noListsWithTag: (tag: string) => `Нет ни одного списка с меткой «${tag}». Проверьте метку или выберите списки.`,
+    missingColumn: (field: string, list: string) =>
+      `В списке «${list}» нет колонки «${field}»: добавьте значение по умолчанию, например {{${field}|клиент}}, или уберите поле из текста.`,
+    inList: (list: string, problem: string) => `Список «${list}»: ${problem}`,
+    onlyDefault: (field: string) =>
+      `Колонки «${field}» нет ни в одном из выбранных списков: везде будет подставлено значение по умолчанию. Проверьте, нет ли опечатки.`,
+    templateNameRequired: 'Напишите название, под которым сохранить текст.',
+    templateNameTooLong: 'Название текста слишком длинное (больше 100 символов).',
+    templateTextRequired: 'Напишите текст, который нужно сохранить.',
+    templateTextTooLong: 'Текст слишком длинный (больше 5000 символов).',
+    templateSaved: (name: string) => `Текст сохранён под названием «${name}». Его можно выбрать в любой новой рассылке.`,
+    templateNotFound: 'Сохранённый текст не найден: обновите страницу.',
+  },
   // Issue #9, part C: test send, the campaign report and its export.
   report: {
     exportColumns: { row: 'Строка', phone: 'Номер', text: 'Текст SMS', sim: 'SIM', sentAt: 'Отправлено', finishedAt: 'Завершено', state: 'Состояние', reason: 'Причина' },
@@ -212,6 +227,7 @@ export const auditActionWords: Record<string, string> = {
   'sim.update': 'SIM-карта изменена',
   'settings.update': 'настройки изменены',
   'notification-template.save': 'шаблон уведомления сохранён',
+  'template.save': 'текст рассылки сохранён',
 };
 
 /** Keys of audit `details` as the journal shows them; unknown keys are shown as they are. */

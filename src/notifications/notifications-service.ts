@@ -219,15 +219,29 @@ export class NotificationsService {
    * Never throws: every outcome is logged with its reason and counted ({@link dialplanStats}).
    */
   async receiveDialplanEvent(headers: Readonly<Record<string, string>>): Promise<DialplanOutcome> {
-    let outcome: DialplanOutcome;
     try {
-      outcome = await this.dialplan(headers);
+      return await this.handleDialplanEvent(headers);
     } catch (err) {
-      this.log.error({ event: 'notify.dialplan.failed', err }, 'could not handle a SimcastNotify event');
-      outcome = 'error';
+      this.dialplanLost(err);
+      return 'error';
     }
+  }
+
+  /**
+   * Handles one event and counts its outcome. A failure of the database throws, uncounted, so that
+   * the caller can try again: the caller hung up seconds ago and still deserves the SMS. A repeat
+   * after a commit whose answer was lost meets the template's repeat guard, not a second SMS.
+   */
+  async handleDialplanEvent(headers: Readonly<Record<string, string>>): Promise<DialplanOutcome> {
+    const outcome = await this.dialplan(headers);
     this.counters.add(outcome);
     return outcome;
+  }
+
+  /** An event given up on (the database stayed down): logged and counted as `error`. */
+  dialplanLost(err: unknown): void {
+    this.log.error({ event: 'notify.dialplan.failed', err }, 'could not handle a SimcastNotify event');
+    this.counters.add('error');
   }
 
   /** Dialplan events handled since start, by outcome (for /metrics). */

@@ -5,13 +5,18 @@ import { ru } from '../i18n/ru.js';
  * are Cyrillic and may hold spaces ("{{Номер заказа}}"), and that is all the language does. No
  * helpers, no escaping (SMS is plain text), no logic — so there is nothing to inject.
  *
- * Syntax: `{{ name }}` where the name is trimmed. Everything else is literal text, including a
+ * Syntax: `{{ name }}` where the name is trimmed, or `{{ name | default }}`: the default (trimmed) is
+ * used when the row's cell is empty, so `{{Имя|клиент}}` reads «клиент» for a row without a name
+ * instead of flagging it. `{{Имя|}}` says "may be empty". Everything else is literal text, including a
  * single `{` or `}`. Unbalanced double braces are errors ({@link TemplateError}) because a stray
  * `{{Имя}` would otherwise go out to thousands of people verbatim.
  */
 
 /** A piece of a parsed template. `source` is the field exactly as written, braces included. */
-export type TemplatePart = { type: 'text'; text: string } | { type: 'field'; name: string; source: string };
+export type TemplatePart =
+  | { type: 'text'; text: string }
+  /** `fallback` is the text after `|` (trimmed), used when the cell is empty; absent: no default. */
+  | { type: 'field'; name: string; source: string; fallback?: string };
 
 /** What is wrong with a template's braces. */
 export type TemplateErrorCode = 'unclosed' | 'empty' | 'stray-close' | 'brace-in-name' | 'newline-in-name';
@@ -94,9 +99,11 @@ function parse(t: string): TemplatePart[] {
       const fragment = shorten(t.slice(open, t[close + 2] === '}' ? close + 3 : close + 2));
       throw new TemplateError('brace-in-name', fragment, open, ru.templates.syntax.braceInName(fragment));
     }
-    const name = inner.trim();
+    const bar = inner.indexOf('|');
+    const name = (bar < 0 ? inner : inner.slice(0, bar)).trim();
     if (name === '') throw new TemplateError('empty', t.slice(open, close + 2), open, ru.templates.syntax.empty);
-    parts.push({ type: 'field', name, source: t.slice(open, close + 2) });
+    const source = t.slice(open, close + 2);
+    parts.push(bar < 0 ? { type: 'field', name, source } : { type: 'field', name, source, fallback: inner.slice(bar + 1).trim() });
     i = close + 2;
   }
   return parts;
@@ -167,8 +174,9 @@ export function resolveField(name: string, columns: readonly string[]): string |
 
 /**
  * Renders a template for one recipient. Values go in verbatim (plain text, no escaping).
- * A field is `missing` when no column matches it or its value is empty or only whitespace; the text
- * still renders (with the value, or nothing) so that staff see the gap in the preview.
+ * A field is `missing` when no column matches it or its value is empty or only whitespace, and it has
+ * no default; the text still renders (with the value, or nothing) so that staff see the gap in the
+ * preview. A field with a default (`{{Имя|клиент}}`) is never missing.
  * @throws TemplateError on a syntax error.
  */
 export function renderTemplate(template: string, fields: Readonly<Record<string, string>>): { text: string; missing: string[] } {
@@ -189,7 +197,13 @@ export function renderTemplate(template: string, fields: Readonly<Record<string,
       if (column !== undefined) value = fields[column];
     }
     const present = typeof value === 'string' ? value : '';
-    if (present.trim() === '' && !missing.includes(part.name)) missing.push(part.name);
+    if (present.trim() === '') {
+      if (part.fallback !== undefined) {
+        text += part.fallback;
+        continue;
+      }
+      if (!missing.includes(part.name)) missing.push(part.name);
+    }
     text += present;
   }
   return { text, missing };
@@ -202,4 +216,17 @@ export function renderTemplate(template: string, fields: Readonly<Record<string,
  */
 export function unknownFields(template: string, columns: readonly string[]): string[] {
   return templateFields(template).filter((name) => resolveField(name, columns) === undefined);
+}
+
+/**
+ * Like {@link unknownFields}, but a field whose every use has a default is not counted: a saved text
+ * with `{{Имя|клиент}}` may go to a list that has no «Имя» column at all, and reads «клиент» there.
+ * @throws TemplateError on a syntax error.
+ */
+export function unknownFieldsWithoutDefault(template: string, columns: readonly string[]): string[] {
+  const needed: string[] = [];
+  for (const part of parsed(template)) {
+    if (part.type === 'field' && part.fallback === undefined && !needed.includes(part.name)) needed.push(part.name);
+  }
+  return needed.filter((name) => resolveField(name, columns) === undefined);
 }

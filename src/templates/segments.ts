@@ -102,6 +102,11 @@ function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
 }
 
+/** True when the character is in the GSM-7 default alphabet (1 septet; not the extension table). */
+export function isGsm7Basic(ch: string): boolean {
+  return ch.length === 1 && SEPTETS[ch.charCodeAt(0)] === 1;
+}
+
 /** True when every character of the text goes as GSM-7 in chan_dongle (no Cyrillic, no emoji…). */
 export function isGsm7(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (SEPTETS[text.charCodeAt(i)] === 0) return false;

@@ -26,7 +26,7 @@ export function parseExportFormat(raw: unknown): ExportFormat {
 export async function sendReport(services: Pick<AppServices, 'campaigns' | 'settings' | 'audit' | 'knex' | 'clock' | 'log'>, req: Request, res: Response, actor: Actor): Promise<void> {
   const format = parseExportFormat(req.query.format);
   const campaign = await services.campaigns.get(parseId(req.params.id));
-  const list = await services.campaigns.listSummary(campaign.listId);
+  const columns = await services.campaigns.reportColumns(campaign);
   const { timezone } = await services.settings.get();
   const name = exportFileName(campaign, format);
   res.status(200);
@@ -35,7 +35,7 @@ export async function sendReport(services: Pick<AppServices, 'campaigns' | 'sett
   res.setHeader('Cache-Control', 'no-store');
   let rows: number;
   try {
-    rows = await writeReport(res, format, { repo: services.campaigns.reportSource, campaignId: campaign.id, columns: list?.columns ?? [], timeZone: timezone });
+    rows = await writeReport(res, format, { repo: services.campaigns.reportSource, campaignId: campaign.id, columns, timeZone: timezone });
   } catch (error) {
     // Headers are gone: the only honest signal left is a cut connection (the browser says "failed").
     services.log.error({ err: error, campaignId: campaign.id }, 'report export failed');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { ComplianceService } from '../../src/compliance/compliance-service.js';
-import { inboundRetryDelaysMs, routeGatewayEvents } from '../../src/gateway-events.js';
+import { dialplanRetryDelaysMs, inboundRetryDelaysMs, routeGatewayEvents } from '../../src/gateway-events.js';
+import type { NotificationsService } from '../../src/notifications/notifications-service.js';
 import type { GatewayEvent, SmsGateway } from '../../src/modems/sms-gateway.js';
 
 function gatewayWithListener(): { gateway: SmsGateway; emit(e: GatewayEvent): void } {
@@ -49,4 +50,36 @@ test('after the last try the SMS is reported as lost, with the modem and a maske
   assert.equal(waits, inboundRetryDelaysMs.length);
   const lost = JSON.parse(lines.find((l) => l.includes('inbound.lost'))!) as { device: string; from: string };
   assert.deepEqual([lost.device, lost.from], ['dongle1', '+7916***67']);
+});
+
+test('a dialplan event met by a database failure is tried again, and counted once given up', async () => {
+  const { gateway, emit } = gatewayWithListener();
+  const compliance = {} as ComplianceService;
+  let calls = 0;
+  const handled: string[] = [];
+  const lost: unknown[] = [];
+  const notifications = {
+    handleDialplanEvent: async (headers: Record<string, string>) => {
+      calls++;
+      if (headers.Phone === 'down' || calls < 2) throw new Error('connection terminated');
+      handled.push(headers.Template!);
+      return 'sent';
+    },
+    dialplanLost: (err: unknown) => { lost.push(err); },
+  } as unknown as NotificationsService;
+  const waits: number[] = [];
+  routeGatewayEvents(gateway, { compliance, notifications }, pino({ level: 'silent' }), async (ms) => { waits.push(ms); });
+  const settled = () => new Promise((r) => setTimeout(r, 5));
+
+  emit({ type: 'user-event', name: 'SimcastNotify', headers: { Phone: '+79161234567', Template: 'missed-call' } } as GatewayEvent);
+  await settled();
+  assert.deepEqual(handled, ['missed-call']);
+  assert.deepEqual(waits, dialplanRetryDelaysMs.slice(0, 1));
+  assert.equal(lost.length, 0);
+
+  waits.length = 0;
+  emit({ type: 'user-event', name: 'SimcastNotify', headers: { Phone: 'down', Template: 'missed-call' } } as GatewayEvent);
+  await settled();
+  assert.deepEqual(waits, dialplanRetryDelaysMs);
+  assert.equal(lost.length, 1, 'given up once, counted once');
 });

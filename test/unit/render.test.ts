@@ -113,3 +113,27 @@ describe('renderTemplate', () => {
     assert.throws(() => renderTemplate('{{Имя}', { Имя: 'А' }), TemplateError);
   });
 });
+
+describe('defaults: {{Имя|клиент}}', () => {
+  it('parses the default after the first |, trimmed; the name stays the field', () => {
+    assert.deepEqual(parseTemplate('{{ Имя | дорогой клиент }}!'), [
+      { type: 'field', name: 'Имя', source: '{{ Имя | дорогой клиент }}', fallback: 'дорогой клиент' },
+      { type: 'text', text: '!' },
+    ]);
+    assert.deepEqual(templateFields('{{Имя|клиент}} {{Имя}}'), ['Имя']);
+    assert.ok(templateProblem('{{|клиент}}'));
+  });
+
+  it('uses the default only when the cell is empty, and then the field is not missing', () => {
+    assert.deepEqual(renderTemplate('{{Имя|клиент}}, привет', { Имя: 'Анна' }), { text: 'Анна, привет', missing: [] });
+    assert.deepEqual(renderTemplate('{{Имя|клиент}}, привет', { Имя: '  ' }), { text: 'клиент, привет', missing: [] });
+    assert.deepEqual(renderTemplate('{{Имя|клиент}}, привет', {}), { text: 'клиент, привет', missing: [] });
+    assert.deepEqual(renderTemplate('Долг {{Сумма долга|}} руб.', { 'Сумма долга': '' }), { text: 'Долг  руб.', missing: [] });
+    assert.deepEqual(renderTemplate('{{Имя}} {{Город|Москва}}', { Имя: '', Город: '' }), { text: ' Москва', missing: ['Имя'] });
+  });
+
+  it('matches columns by name whatever the case and spacing', () => {
+    assert.deepEqual(renderTemplate('{{ имя }}: {{Сумма  долга}}', { Имя: 'Иван', 'Сумма долга': '500' }), { text: 'Иван: 500', missing: [] });
+    assert.deepEqual(unknownFields('{{ИМЯ|x}} {{сумма   ДОЛГА}}', ['Имя', 'Сумма долга']), []);
+  });
+});

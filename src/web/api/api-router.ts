@@ -21,15 +21,39 @@ import type { ReportMessage } from '../../campaigns/campaigns-repo.js';
 import type { InboundRecord, StopListEntry } from '../../compliance/compliance-repo.js';
 import type { ConsentView } from '../../compliance/compliance-service.js';
 import type { NotificationTemplate } from '../../notifications/notifications-repo.js';
+import { SavedTemplates, type SavedTemplate } from '../../campaigns/saved-templates.js';
+
+const listIdSchema = z.number({ error: 'listId: нужен номер списка' }).int('listId: целое число').positive('listId: номер больше 0').max(2_147_483_647, 'listId: нет такого списка');
+/** Whom to send to: `listId` and/or `listIds` and/or `tags` (at least one; the service says so). */
+const targetFields = {
+  listId: listIdSchema.optional(),
+  listIds: z.array(listIdSchema, { error: 'listIds: список номеров списков' }).max(100, 'listIds: не больше 100 списков').optional(),
+  tags: z.array(z.string({ error: 'tags: список меток' }).min(1, 'tags: пустая метка').max(100, 'tags: метка не длиннее 100 символов'), { error: 'tags: список меток' }).max(100).optional(),
+};
+const templateField = z.string({ error: 'template: нужен текст' }).min(1, 'template: напишите текст').max(5000, 'template: не длиннее 5000 символов');
+const kindField = z.enum(['service', 'advertising'], { error: 'kind: "service" или "advertising"' });
+const translitField = z.boolean({ error: 'translit: true или false' }).optional();
 
 const campaignBody = z.object({
   name: z.string({ error: 'name: нужна строка' }).min(1, 'name: укажите название').max(200, 'name: не длиннее 200 символов'),
-  listId: z.number({ error: 'listId: нужен номер списка' }).int('listId: целое число').positive('listId: номер больше 0').max(2_147_483_647, 'listId: нет такого списка'),
-  template: z.string({ error: 'template: нужен текст' }).min(1, 'template: напишите текст').max(5000, 'template: не длиннее 5000 символов'),
-  kind: z.enum(['service', 'advertising'], { error: 'kind: "service" или "advertising"' }),
+  ...targetFields,
+  template: templateField,
+  kind: kindField,
+  translit: translitField,
   ignoreWindow: z.boolean({ error: 'ignoreWindow: true или false' }).optional(),
   sims: z.array(z.string().regex(/^\d{6,15}$/, 'sims: IMSI — от 6 до 15 цифр'), { error: 'sims: список IMSI' }).max(256).optional(),
 });
+
+const previewBody = z.object({
+  ...targetFields,
+  template: templateField,
+  kind: kindField.default('service'),
+  translit: translitField,
+  q: z.string({ error: 'q: строка поиска' }).max(100, 'q: не длиннее 100 символов').optional(),
+  rows: z.number({ error: 'rows: число строк' }).int().min(1).max(100).default(10),
+});
+
+const savedTemplateJson = (t: SavedTemplate) => ({ id: t.id, name: t.name, text: t.text, createdBy: t.createdBy, createdAt: t.createdAt, updatedAt: t.updatedAt });
 
 const messagesQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
@@ -92,6 +116,7 @@ function validation(error: z.ZodError): AppError {
 export function apiRouter(services: AppServices): Router {
   const { lists, campaigns, gateway, settings, clock, tokens, log, sims, notifications, scheduler, compliance, erasure } = services;
   const trail = auditTrail(services);
+  const savedTemplates = new SavedTemplates(services.knex, clock);
   const router = Router();
   router.use(requireToken(tokens, clock));
   // Every route needs at least a staff token; changes to settings and SIMs add requireRole('admin').
@@ -132,16 +157,67 @@ export function apiRouter(services: AppServices): Router {
     const parsed = campaignBody.safeParse(req.body);
     if (!parsed.success) throw validation(parsed.error);
     const { campaign, summary } = await campaigns.create({ ...parsed.data, createdBy: actorLabel(actorOf(res)) });
-    await trail(actorOf(res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind });
+    await trail(actorOf(res), 'campaign.create', `campaign:${campaign.id}`, { name: campaign.name, kind: campaign.kind, lists: campaign.listIds, translit: campaign.translit });
     res.status(201).json({
       id: campaign.id,
       status: campaign.status,
+      listIds: campaign.listIds,
+      translit: campaign.translit,
       recipients: summary.recipients,
       parts: summary.parts,
       cost: summary.cost,
       problems: summary.problems,
       excluded: summary.excluded,
+      ...(summary.translit ? { translitSaving: summary.translit } : {}),
     });
+  });
+
+  /** Renders the text for every recipient without storing anything; `q` finds any recipient. */
+  router.post('/campaigns/preview', async (req, res) => {
+    const parsed = previewBody.safeParse(req.body);
+    if (!parsed.success) throw validation(parsed.error);
+    const { template, kind, translit, q, rows, ...target } = parsed.data;
+    const preview = await campaigns.preview(target, template, { kind, translit, q, rowsShown: rows });
+    res.json({
+      lists: preview.lists.map((l) => ({ id: l.id, name: l.name })),
+      columns: preview.columns,
+      recipients: preview.summary.recipients,
+      sendable: preview.summary.sendable,
+      duplicatesAcrossLists: preview.duplicatesAcrossLists,
+      warnings: preview.warnings,
+      parts: preview.summary.parts,
+      cost: preview.summary.cost,
+      problems: preview.summary.problems,
+      excluded: preview.summary.excluded,
+      ...(preview.summary.translit ? { translitSaving: preview.summary.translit } : {}),
+      matches: preview.matches,
+      rows: preview.rows.map((m) => ({
+        row: m.rowNumber,
+        ...(m.listId === undefined ? {} : { listId: m.listId }),
+        phone: m.phone,
+        fields: m.fields,
+        text: m.text,
+        characters: m.characters,
+        encoding: m.encoding,
+        parts: m.parts,
+        problem: m.problem,
+      })),
+    });
+  });
+
+  router.get('/templates', async (_req, res) => {
+    res.json({ items: (await savedTemplates.all()).map(savedTemplateJson) });
+  });
+
+  router.get('/templates/:id', async (req, res) => {
+    res.json(savedTemplateJson(await savedTemplates.get(parseId(req.params.id))));
+  });
+
+  router.post('/templates', async (req, res) => {
+    const body = (req.body ?? {}) as { name?: unknown; text?: unknown };
+    const { template, created } = await savedTemplates.save(body, actorLabel(actorOf(res)));
+    await trail(actorOf(res), 'template.save', `template:${template.id}`, { name: template.name, created });
+    res.status(created ? 201 : 200).json(savedTemplateJson(template));
   });
 
   router.get('/campaigns/:id', async (req, res) => {
@@ -155,6 +231,9 @@ export function apiRouter(services: AppServices): Router {
       status: campaign.status,
       ignoreWindow: campaign.ignoreWindow,
       sims: campaign.sims,
+      listIds: campaign.listIds,
+      translit: campaign.translit,
+      translitSavedParts: campaign.translitSavedParts,
       counts: live.counts,
       parts: live.parts,
       cost: live.cost,
