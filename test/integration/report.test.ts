@@ -190,4 +190,23 @@ describe('campaign report: test send, paging, search, export', () => {
     assert.deepEqual(audit.map((a) => a.details.format).sort(), ['csv', 'xlsx']);
     assert.equal((await h.api(`/campaigns/${id}/export?format=pdf`)).status, 422);
   });
+
+  test('a campaign over two lists: the report and the export show the union of their columns', async () => {
+    const a = await uploadList(h, [['Телефон', 'Имя'], ['89130000001', 'Анна'], ['89130000002', 'Борис']], 'Турция');
+    const b = await uploadList(h, [['Телефон', 'Имя', 'Тур'], ['89130000002', 'Борис второй', 'Анталья'], ['89130000003', 'Вера', 'Кемер']], 'Египет');
+    const ids = [((await a.json()) as { id: number }).id, ((await b.json()) as { id: number }).id];
+    const created = await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'Два списка', listIds: ids, template: '{{Имя}}: {{Тур|тур}}', kind: 'service' }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: number };
+    const page = await pageSession(h);
+    const live = JSON.parse((await page.get(`/campaigns/${id}/live`)).html) as { columns: string[]; messages: Array<{ phone: string; fields: string[] }> };
+    assert.deepEqual(live.columns, ['Телефон', 'Имя', 'Тур']);
+    assert.deepEqual(live.messages.map((m) => [m.phone, ...m.fields.slice(1)]), [
+      ['+79130000001', 'Анна', ''],
+      ['+79130000002', 'Борис', ''],
+      ['+79130000003', 'Вера', 'Кемер'],
+    ], 'one message per number, the fields of the first list');
+    const csv = (await (await h.api(`/campaigns/${id}/export?format=csv`)).text()).replace(/^\ufeff/, '');
+    assert.match(csv, /^Строка;Номер;Телефон;Имя;Тур;Текст SMS;/);
+  });
 });
