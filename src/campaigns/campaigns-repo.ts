@@ -442,10 +442,6 @@ export class CampaignsRepo {
     return { id: Number(row.id), name: String(row.name), columns: Array.isArray(columns) ? columns.map(String) : [] };
   }
 
-  async columnsOf(listId: number): Promise<string[]> {
-    return (await this.listSummary(listId))?.columns ?? [];
-  }
-
   /** The campaign's first message that will be sent (not skipped). */
   async firstSendable(campaignId: number): Promise<MessageRecord | null> {
     const row = await this.knex('messages').where('campaign_id', campaignId).andWhereNot('state', 'skipped').orderBy('id').first();
