@@ -175,12 +175,14 @@ export const ru = {
   report: {
     exportColumns: { row: 'Строка', phone: 'Номер', text: 'Текст SMS', sim: 'SIM', sentAt: 'Отправлено', finishedAt: 'Завершено', state: 'Состояние', reason: 'Причина' },
     badFormat: 'format: «csv» или «xlsx».',
-    testSent: (phone: string) => `Тестовое SMS поставлено в очередь на ${phone}: оно уйдёт раньше рассылки. Состояние — в блоке «Тестовые SMS».`,
+    testSent: (phone: string) => `Тестовое SMS поставлено в очередь на ${phone}: оно уйдёт раньше рассылки. Его состояние — в блоке «Тестовое SMS».`,
     testSkipped: (reason: string) => `Тестовое SMS не отправлено: ${reason}`,
     badRow: 'row: номер строки списка — целое число от 1.',
     noSuchRow: (row: number) => `row: в рассылке нет строки ${row}. Укажите номер строки из отчёта (столбец «Строка»).`,
     rowNotSendable: (row: number, reason: string) => `row: строка ${row} не будет отправлена (${reason}). Выберите другую строку.`,
     nothingToTest: 'В рассылке нет ни одной строки, которую можно отправить: тест отправлять нечего.',
+    /** The API's field names as the page's labels say them. */
+    pageFields: { phone: 'Телефон сотрудника', row: 'Строка списка' } as Record<string, string>,
   },
 } as const;
 

@@ -27,6 +27,10 @@ test('campaign page: send a test, «Старт», the report updates by itself, 
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await logIn(page, h.service.url, 'admin', 'correct-horse-1');
   await page.goto(`${h.service.url}/campaigns/${id}`);
+  // A landline: refused with what to do, in the page's own words.
+  await page.getByTestId('test-phone').fill('8 (3452) 22-33-44');
+  await page.getByTestId('test-button').click();
+  await page.getByText(/^Телефон сотрудника: /).waitFor();
   await page.getByTestId('test-phone').fill('8 900 111-22-33');
   await page.getByTestId('test-row').fill('3');
   await page.getByTestId('test-button').click();

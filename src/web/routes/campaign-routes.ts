@@ -190,7 +190,8 @@ export function campaignRoutes(services: AppServices): Router {
       req.session.flash = sent.reason ? ru.report.testSkipped(sent.reason) : ru.report.testSent(sent.phone);
     } catch (error) {
       if (!isAppError(error)) throw error;
-      req.session.flash = error.message;
+      // "phone: …" is the API's wording; the page names its own fields.
+      req.session.flash = error.message.replace(/^(phone|row): /, (_, f: string) => `${ru.report.pageFields[f]}: `);
     }
     res.redirect(303, `/campaigns/${id}#tests`);
   });
