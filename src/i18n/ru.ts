@@ -156,6 +156,24 @@ export const ru = {
   },
   common: {
   },
+  /** Issue #9: sheets, header rows, several numbers in a cell, stored files, versions (src/lists/*). */
+  listFiles: {
+    unknownSheet: (sheet: string, sheets: readonly string[]) =>
+      `В файле нет листа «${sheet}». Выберите один из листов: ${sheets.map((s) => `«${s}»`).join(', ')}.`,
+    emptySheet: (sheet: string, sheets: readonly string[]) =>
+      `Лист «${sheet}» пустой. Выберите лист с таблицей${sheets.length > 1 ? `: ${sheets.map((s) => `«${s}»`).join(', ')}` : ''}.`,
+    badHeaderRow: (row: number) =>
+      `Строка ${row} пустая или её нет в таблице. Укажите номер строки, где написаны названия колонок (как в Excel, например 3).`,
+    mergedFilled: (from: number, to: number, column: string) =>
+      `Строки ${from}–${to}, столбец ${column}: ячейки были объединены — значение подставлено в каждую строку.`,
+    secondPhone: (taken: string, others: readonly string[]) =>
+      `В ячейке несколько номеров: взят мобильный ${taken}, не взяты ${others.join(', ')}.`,
+    fileTooLarge: (mb: number) => `Файл больше ${mb} МБ — это предел, заданный администратором. Разделите список на несколько файлов.`,
+    noStoredFile:
+      'Исходный файл этого списка больше не хранится (например, он удалён вместе с данными по запросу человека). Загрузите файл ещё раз.',
+    headerRowInvalid: 'headerRow: номер строки с названиями колонок — целое число от 1.',
+    tagsInvalid: 'Метки: не больше 20 меток, каждая не длиннее 50 символов.',
+  },
 } as const;
 
 /** Stop-list sources as staff read them (stop_list.source). */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ru } from '../i18n/ru.js';
-import type { PreparedImport } from './prepare-import.js';
+import type { PrepareOptions, PreparedImport } from './prepare-import.js';
 
 export interface WorkerLimits {
   /** Heap the parse may use; past it the worker dies, not the service. */
@@ -41,19 +41,20 @@ let queue: Promise<unknown> = Promise.resolve();
  * CPU, which would otherwise stop the pages and the AMI connection, and a hostile file that
  * inflates past the heap limit kills only the worker. Parses are queued, one at a time.
  */
-export function prepareImportInWorker(data: Buffer, fileName: string, phoneColumn: string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
+export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
+  const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : (options ?? {});
   const run = queue.then(
-    () => parseInWorker(data, fileName, phoneColumn, limits ?? configuredLimits),
-    () => parseInWorker(data, fileName, phoneColumn, limits ?? configuredLimits),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
   );
   queue = run.catch(() => undefined);
   return run;
 }
 
-function parseInWorker(data: Buffer, fileName: string, phoneColumn: string | undefined, limits: WorkerLimits): Promise<PreparedImport> {
+function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, limits: WorkerLimits): Promise<PreparedImport> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerEntry, {
-      workerData: { data: new Uint8Array(data), fileName, phoneColumn },
+      workerData: { data: new Uint8Array(data), fileName, options },
       resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
       stdout: false,
       stderr: false,

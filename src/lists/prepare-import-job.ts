@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { prepareImport } from './prepare-import.js';
+import { prepareImport, type PrepareOptions } from './prepare-import.js';
 
 // One file per worker: parse, answer, exit.
-const { data, fileName, phoneColumn } = workerData as { data: Uint8Array; fileName: string; phoneColumn?: string };
-parentPort!.postMessage(prepareImport(data, fileName, phoneColumn));
+const { data, fileName, options } = workerData as { data: Uint8Array; fileName: string; options: PrepareOptions };
+parentPort!.postMessage(prepareImport(data, fileName, options));
