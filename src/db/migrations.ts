@@ -16,6 +16,7 @@ import * as createCompliance from '../../migrations/20261201000300_create-compli
 import * as listsSuppressed from '../../migrations/20261202000100_lists-suppressed.js';
 import * as notificationTemplates from '../../migrations/20261202001000_notification-templates.js';
 import * as listsTags from '../../migrations/20261203000050_lists-tags.js';
+import * as listVersionsAndFiles from '../../migrations/20261203000100_list-versions-and-files.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -45,6 +46,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261202000100_lists-suppressed', listsSuppressed],
   ['20261202001000_notification-templates', notificationTemplates],
   ['20261203000050_lists-tags', listsTags],
+  ['20261203000100_list-versions-and-files', listVersionsAndFiles],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -71,6 +71,7 @@ export const ru = {
     notFound: 'Список не найден. Возможно, его удалили.',
     defaultName: 'Список',
     nameTooLong: (max: number) => `Название списка слишком длинное: не больше ${max} символов.`,
+    nameRequired: 'Укажите название списка.',
     noPhoneColumn: (columns: readonly string[]) =>
       `Не удалось понять, в какой колонке телефоны. Выберите колонку с номерами. Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
     unknownPhoneColumn: (column: string, columns: readonly string[]) =>
@@ -199,6 +200,8 @@ export const auditActionWords: Record<string, string> = {
   'token.create': 'токен API выдан',
   'token.revoke': 'токен API отозван',
   'list.upload': 'список загружен',
+  'list.reupload': 'список загружен заново',
+  'list.update': 'список изменён',
   'campaign.create': 'рассылка создана',
   'campaign.start': 'рассылка запущена',
   'campaign.pause': 'рассылка приостановлена',

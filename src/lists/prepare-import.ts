@@ -11,6 +11,8 @@ export interface PrepareOptions {
   headerRow?: number | undefined;
   /** Most data rows (the administrator's limit). */
   maxRows?: number | undefined;
+  /** Taken when no `phoneColumn` is given and the sheet has it (a re-read keeps the list's column). */
+  preferPhoneColumn?: string | undefined;
 }
 
 /** Which sheet and header row were taken: the page shows them and lets staff pick others. */
@@ -44,7 +46,8 @@ export function prepareImport(data: Uint8Array, fileName: string, options: Prepa
   }
   const choice: SheetChoice = { sheet: sheet.sheet ?? null, sheets: sheet.sheets ?? [], headerRow: sheet.headerRow ?? 1, columns: sheet.columns };
   const wanted = opts.phoneColumn?.trim();
-  const phoneColumn = wanted ? wanted : detectPhoneColumn(sheet);
+  const preferred = opts.preferPhoneColumn !== undefined && sheet.columns.includes(opts.preferPhoneColumn) ? opts.preferPhoneColumn : null;
+  const phoneColumn = wanted ? wanted : (preferred ?? detectPhoneColumn(sheet));
   if (!phoneColumn) return { kind: 'no-phone-column', ...choice };
   if (!sheet.columns.includes(phoneColumn)) return { kind: 'unknown-phone-column', column: phoneColumn, ...choice };
   return { kind: 'ok', phoneColumn, result: buildImport(sheet, phoneColumn), ...choice };
