@@ -121,6 +121,7 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
     const firstRow = firstRowOf.get(result.phone);
     if (firstRow !== undefined) {
       duplicates.push({ row: rowNumber, phone: result.phone, firstRow });
+      if (result.others.length > 0) notes.push({ row: rowNumber, kind: 'other-phones', value, text: ru.listFiles.secondPhone(result.phone, result.others) });
       continue;
     }
     firstRowOf.set(result.phone, rowNumber);

@@ -152,7 +152,8 @@ export class ListsRepo {
 
   /**
    * A new version of the list's contacts (re-upload or re-read): the older versions stay for the
-   * campaigns made from them. `file` replaces the stored file; absent, the stored one stays.
+   * campaigns made from them. `file` replaces the stored file; undefined keeps the stored one; null
+   * deletes it (the new file held an erased number).
    * Returns false when the list does not exist.
    */
   async replaceContents(
@@ -160,7 +161,7 @@ export class ListsRepo {
     contents: ListContents,
     contacts: NewContact[],
     now: Date,
-    file?: StoredFile,
+    file?: StoredFile | null,
     alsoInTransaction?: (trx: Knex.Transaction) => Promise<void>,
   ): Promise<boolean> {
     return this.knex.transaction(async (trx) => {
@@ -170,6 +171,7 @@ export class ListsRepo {
       const version = Number(current.version) + 1;
       await insertContacts(trx, listId, version, contacts);
       await trx('lists').where({ id: listId }).update({ ...contentsRow(contents, contacts.length), version });
+      if (file === null) await trx('list_files').where({ list_id: listId }).delete();
       if (file) {
         await trx('list_files')
           .insert({ list_id: listId, file_name: file.fileName, data: file.data, created_at: now })

@@ -103,7 +103,7 @@ export class ListsService {
       read.contacts,
       now,
       this.consentWriter(consents, request.createdBy, now),
-      { fileName: read.contents.fileName, data: request.data },
+      read.keepFile ? { fileName: read.contents.fileName, data: request.data } : undefined,
     );
     return (await this.repo.get(id))!;
   }
@@ -119,7 +119,7 @@ export class ListsService {
     const now = this.clock.now();
     const consents = request.consent ? this.readConsents(request.consent, read.contents.columns, read.contacts, request.fileName, now) : [];
     const writeConsents = this.consentWriter(consents, request.createdBy, now);
-    await this.repo.replaceContents(list.id, read.contents, read.contacts, now, { fileName: read.contents.fileName, data: request.data }, writeConsents && ((trx) => writeConsents(trx, list.id)));
+    await this.repo.replaceContents(list.id, read.contents, read.contacts, now, read.keepFile ? { fileName: read.contents.fileName, data: request.data } : null, writeConsents && ((trx) => writeConsents(trx, list.id)));
     if (name || request.tags !== undefined) await this.repo.updateLabels(list.id, { name: name || undefined, tags: request.tags });
     return this.get(list.id);
   }
@@ -144,7 +144,7 @@ export class ListsService {
         phoneColumn: patch.phoneColumn,
       };
       const read = await this.read(file.data, file.fileName, choice, patch.phoneColumn === undefined ? list.phoneColumn : undefined);
-      await this.repo.replaceContents(list.id, read.contents, read.contacts, this.clock.now());
+      await this.repo.replaceContents(list.id, read.contents, read.contacts, this.clock.now(), read.keepFile ? undefined : null);
     }
     if (name || patch.tags !== undefined) await this.repo.updateLabels(list.id, { name: name || undefined, tags: patch.tags });
     return this.get(list.id);
@@ -157,7 +157,7 @@ export class ListsService {
   }
 
   /** Parses in the worker within the administrator's limits; a file that cannot become a list is an AppError. */
-  private async read(data: Buffer, fileName: string, choice: ReadChoice, preferPhoneColumn?: string): Promise<{ contents: ListContents; contacts: NewContact[] }> {
+  private async read(data: Buffer, fileName: string, choice: ReadChoice, preferPhoneColumn?: string): Promise<{ contents: ListContents; contacts: NewContact[]; keepFile: boolean }> {
     const { maxMb, maxRows } = await this.limits();
     if (data.length > maxMb * 1024 * 1024) throw new AppError('TOO_LARGE', ru.listFiles.fileTooLarge(maxMb));
     const options: PrepareOptions = { phoneColumn: choice.phoneColumn, sheet: choice.sheet, headerRow: choice.headerRow, maxRows, preferPhoneColumn };
@@ -188,6 +188,8 @@ export class ListsService {
         headerRow: prepared.headerRow,
       },
       contacts: result.contacts,
+      // A file that held an erased number (152-FZ) is not kept: the number must not be stored again.
+      keepFile: !result.holdsErased,
     };
   }
 

@@ -79,6 +79,7 @@ const registrations: Record<string, string> = {
 /** Pure formatting helpers for the views; they never touch the database. */
 export const hbsHelpers = {
   eq: (a: unknown, b: unknown) => a === b,
+  gt: (a: unknown, b: unknown) => Number(a) > Number(b),
   /** A date in the office's time zone (res.locals.timezone, from the settings). */
   time: (d: unknown, options: HelperOptions) => {
     if (!(d instanceof Date) && typeof d !== 'string') return '';
