@@ -97,6 +97,7 @@ const ROWS_ABOVE_HEADER = 1000;
 
 const WORKBOOK_TYPES = new Set(['xlsx', 'xlsm', 'xlsb', 'xls', 'ods']);
 const TEXT_TYPES = new Set(['csv', 'txt']);
+const ZIP_TYPES = new Set(['xlsx', 'xlsm', 'xlsb', 'ods']);
 
 /**
  * Reads the first sheet of an .xlsx/.xlsm/.xlsb/.xls/.ods or .csv file into text cells.
@@ -124,7 +125,8 @@ export function readSheet(data: Buffer, fileName: string, options: ReadSheetOpti
   let grids: NamedGrid[];
   if (magic === 'zip' && (zipUnpackedBytes(data) ?? 0) > MAX_UNPACKED_BYTES) throw new SheetError('too-large', ru.lists.sheet.tooLargeUnpacked(fileName));
   if (magic === 'zip' || magic === 'ole' || magic === 'markup') grids = readWorkbook(data, fileName, maxRows + ROWS_ABOVE_HEADER);
-  else if (magic === 'text') grids = [{ name: undefined, ...readCsv(data) }];
+  // Text named .xlsx/.ods is not a workbook saved wrongly by an export (those are .xls): refuse it.
+  else if (magic === 'text' && !ZIP_TYPES.has(extension)) grids = [{ name: undefined, ...readCsv(data) }];
   else throw new SheetError('unreadable', ru.lists.sheet.unreadable(fileName));
 
   const sheets = grids.flatMap((g) => (g.name === undefined ? [] : [g.name]));
@@ -280,6 +282,8 @@ function sniff(data: Buffer): 'zip' | 'ole' | 'markup' | 'text' | 'binary' {
   // UTF-16 text (with BOM) is text even though it is full of NUL bytes.
   if (head[0] === 0xff && head[1] === 0xfe) return 'text';
   if (head.includes(0)) return 'binary';
+  // PDF, RTF, PostScript: text-like bytes, never a table.
+  if (/^(%PDF|\{\\rtf|%!PS)/.test(head.toString('latin1', 0, 8))) return 'binary';
   const start = head.toString('latin1').replace(/^\uFEFF|^\xef\xbb\xbf/, '').trimStart().slice(0, 64).toLowerCase();
   if (start.startsWith('<?xml') || start.startsWith('<html') || start.startsWith('<!doctype html') || start.startsWith('<table')) return 'markup';
   return 'text';
