@@ -9,6 +9,8 @@ export interface ImportedContact {
   /** E.164, `+7XXXXXXXXXX`. */
   phone: string;
   fields: Record<string, string>;
+  /** `fields` as JSON, when the contact crossed from the parse worker packed ({@link unpackContacts}). */
+  fieldsJson?: string | undefined;
 }
 
 /** A row not taken, with the cell's text and the Russian reason (what is wrong, what to do). */

@@ -78,6 +78,11 @@ export function normalisePhone(raw: unknown): PhoneResult {
 
   if (SEVERAL.test(trimmed)) return { ok: false, reason: 'several' };
   if (!/\d/.test(compact)) return { ok: false, reason: 'invalid' };
+  // Most cells of a real list: the library would be given these same digits and say "mobile".
+  if (CLEAN_DIGITS.test(compact)) {
+    const fast = fastMobile(compact);
+    if (fast) return { ok: true, phone: fast };
+  }
 
   const parsed = parsePhoneNumberFromString(compact, 'RU');
   if (!parsed) return { ok: false, reason: 'invalid' };
