@@ -31,11 +31,12 @@ export interface DuplicateRow {
 
 /**
  * Something staff should know about a row that was read (it is not an error): the other numbers
- * of a cell that held several (`value` is the cell), merged cells filled in (`value` empty).
+ * of a cell that held several (`value` is the cell), merged cells filled in and rows hidden in
+ * Excel (`value` empty).
  */
 export interface ImportNote {
   row: number;
-  kind: 'other-phones' | 'merged';
+  kind: 'other-phones' | 'merged' | 'hidden';
   value: string;
   text: string;
 }
@@ -108,7 +109,7 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
   const contacts: ImportedContact[] = [];
   const rejected: RejectedRow[] = [];
   const duplicates: DuplicateRow[] = [];
-  const notes: ImportNote[] = (sheet.notes ?? []).map((n) => ({ row: n.row, kind: 'merged' as const, value: '', text: n.text }));
+  const notes: ImportNote[] = (sheet.notes ?? []).map((n) => ({ row: n.row, kind: n.kind, value: '', text: n.text }));
   const firstRowOf = new Map<string, number>();
 
   for (let i = 0; i < sheet.rows.length; i++) {

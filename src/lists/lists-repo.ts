@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 export interface ListNote {
   row: number;
-  kind: 'other-phones' | 'merged';
+  kind: 'other-phones' | 'merged' | 'hidden';
   /** The cell as written (for `other-phones`); empty for the others. */
   value: string;
   text: string;
