@@ -111,6 +111,17 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
   const duplicates: DuplicateRow[] = [];
   const notes: ImportNote[] = (sheet.notes ?? []).map((n) => ({ row: n.row, kind: n.kind, value: '', text: n.text }));
   const firstRowOf = new Map<string, number>();
+  const columns = sheet.columns;
+  // A column named "__proto__" must stay a column: plain assignment would set the prototype.
+  const defineEach = columns.includes('__proto__');
+  const fieldsOf = (row: readonly string[]): Record<string, string> => {
+    const fields: Record<string, string> = {};
+    for (let c = 0; c < columns.length; c++) {
+      if (defineEach) Object.defineProperty(fields, columns[c]!, { value: row[c] ?? '', enumerable: true, writable: true, configurable: true });
+      else fields[columns[c]!] = row[c] ?? '';
+    }
+    return fields;
+  };
 
   for (let i = 0; i < sheet.rows.length; i++) {
     const row = sheet.rows[i]!;
@@ -129,8 +140,7 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
     }
     firstRowOf.set(result.phone, rowNumber);
     if (result.others.length > 0) notes.push({ row: rowNumber, kind: 'other-phones', value, text: ru.listFiles.secondPhone(result.phone, result.others) });
-    // Object.fromEntries defines own properties, so a column named "__proto__" stays a column.
-    const fields = Object.fromEntries(sheet.columns.map((column, c) => [column, row[c] ?? ''])) as Record<string, string>;
+    const fields = fieldsOf(row);
     contacts.push({ rowNumber, phone: result.phone, fields });
   }
   notes.sort((a, b) => a.row - b.row);

@@ -65,6 +65,13 @@ export function normalisePhone(raw: unknown): PhoneResult {
   if (trimmed.length > MAX_PHONE_CELL_CHARS) return { ok: false, reason: 'invalid' };
 
   let compact = trimmed.replace(SEPARATORS, '');
+  // Most cells of a real list are one number written with spaces, brackets and dashes: those the
+  // library would be given as these same digits and call mobile. No dot or comma (a decimal "….0"),
+  // no letters (an exponent, an extension), and 10–11 digits cannot hold two numbers.
+  if (CLEAN_DIGITS.test(compact) && PLAIN_NUMBER.test(trimmed)) {
+    const fast = fastMobile(compact);
+    if (fast) return { ok: true, phone: fast };
+  }
   // Excel numbers written out as text by some exports ("79123456789.0", "9123456789,00").
   const decimal = /^(\+?\d+)[.,]0+$/.exec(trimmed.replace(/[\s\u00a0]/g, ''));
   if (decimal?.[1]) compact = decimal[1];
@@ -103,6 +110,8 @@ export type PhoneCellResult = { ok: true; phone: string; others: string[] } | { 
 const NUMBER_IN_TEXT = /\+?\d[\d\s\u00a0()\-‐‑‒–—.]{8,}\d/g;
 // Already clean: 10 or 11 digits, optionally after "+". Most cells of a real list are this.
 const CLEAN_DIGITS = /^\+?\d{10,11}$/;
+// Digits with only the separators a single number is written with.
+const PLAIN_NUMBER = /^\+?[\d\s\u00a0()\-]+$/;
 
 /**
  * A spreadsheet cell → the number to send to. Unlike {@link normalisePhone} (one number typed on
