@@ -47,6 +47,26 @@ const KEEP_WARM_MS = 30_000;
 
 let warm: { worker: Worker; maxHeapMb: number; timer: NodeJS.Timeout } | null = null;
 let nextJobId = 1;
+/** Parses queued or running: a warm-up never starts a second worker beside a running one. */
+let pending = 0;
+
+/**
+ * Starts a worker ahead of an upload (the lists pages call it: staff there are about to upload or
+ * re-read), so the upload does not wait for SheetJS and the phone metadata to load. A no-op while
+ * one is warm or a parse runs; an unused one ends after {@link KEEP_WARM_MS}.
+ */
+export function warmImportWorker(limits: WorkerLimits = configuredLimits): void {
+  if (warm || pending > 0) return;
+  const worker = new Worker(workerEntry, { resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb }, stdout: false, stderr: false });
+  // A worker that fails to start is simply not warm; the next parse starts its own.
+  worker.once('error', () => {
+    if (warm?.worker === worker) {
+      clearTimeout(warm.timer);
+      warm = null;
+    }
+  });
+  keepWarm(worker, limits.maxHeapMb);
+}
 
 /**
  * Runs {@link prepareImport} in a worker thread: a 100k-row workbook takes about two seconds of
@@ -55,11 +75,13 @@ let nextJobId = 1;
  */
 export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
   const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : (options ?? {});
+  pending++;
   const run = queue.then(
     () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
     () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
   );
   queue = run.catch(() => undefined);
+  void queue.then(() => pending--);
   return run;
 }
 

@@ -11,6 +11,7 @@ import { parseId } from '../params.js';
 import { consentOfForm, uploadFields } from '../api/api-router.js';
 import { parseHeaderRow, parseTags } from '../../lists/lists-service.js';
 import type { ListRecord } from '../../lists/lists-repo.js';
+import { warmImportWorker } from '../../lists/prepare-import-in-worker.js';
 
 /** Rows of the preview per page. */
 const PREVIEW_PAGE = 50;
@@ -27,6 +28,7 @@ export function listRoutes(services: AppServices): Router {
   };
 
   router.get('/lists', async (req, res) => {
+    warmImportWorker(); // staff here are about to upload: the parser is loaded while they pick the file
     const tag = typeof req.query.tag === 'string' && req.query.tag.trim() !== '' ? req.query.tag.slice(0, 100) : undefined;
     await renderIndex(res, tag);
   });
@@ -63,6 +65,7 @@ export function listRoutes(services: AppServices): Router {
 
   router.get('/lists/:id', async (req, res) => {
     const list = await lists.get(parseId(req.params.id));
+    if (list.hasFile) warmImportWorker(); // a re-read with another sheet, header row or column is likely
     await renderShow(res, list, Number(req.query.page));
   });
 
