@@ -117,3 +117,20 @@ describe('fileMayHold (erasure of stored list files)', () => {
     assert.ok(!fileMayHold(readFileSync(join(dir, 'two-numbers-in-cell.xlsx')), '9990001122'));
   });
 });
+
+describe('upload fields: tags and header row as staff type them', async () => {
+  const { parseHeaderRow, parseTags } = await import('../../src/lists/lists-service.js');
+  it('tags: comma-separated or an array, trimmed, repeated ones (any case, ё/е) kept once', () => {
+    assert.deepEqual(parseTags(' Турция , египет,, ТУРЦИЯ , Ёлки,елки '), ['Турция', 'египет', 'Ёлки']);
+    assert.deepEqual(parseTags(['VIP', ' vip ', 'Зима']), ['VIP', 'Зима']);
+    assert.deepEqual(parseTags(''), []);
+    assert.equal(parseTags(undefined), undefined);
+    for (const bad of [['x'.repeat(51)], Array.from({ length: 21 }, (_, i) => `t${i}`), [1], 'a\u0007b']) assert.throws(() => parseTags(bad), /Метки/);
+  });
+  it('header row: a whole number from 1, "3" or 3; empty means "find it"', () => {
+    assert.equal(parseHeaderRow('3'), 3);
+    assert.equal(parseHeaderRow(5), 5);
+    assert.equal(parseHeaderRow(''), undefined);
+    for (const bad of ['0', '-1', '2.5', 'третья', 0, 1.5]) assert.throws(() => parseHeaderRow(bad), /headerRow/);
+  });
+});
