@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { AppError, isAppError } from '../../errors.js';
 import type { AppServices } from '../app.js';
 import { actorOf } from '../middleware/auth.js';
@@ -11,6 +11,7 @@ import { parseId } from '../params.js';
 import { consentOfForm, uploadFields } from '../api/api-router.js';
 import { parseHeaderRow, parseTags } from '../../lists/lists-service.js';
 import type { ListRecord } from '../../lists/lists-repo.js';
+import { ru } from '../../i18n/ru.js';
 import { warmImportWorker } from '../../lists/prepare-import-in-worker.js';
 
 /** Rows of the preview per page. */
@@ -96,12 +97,12 @@ export function listRoutes(services: AppServices): Router {
   };
 
   /** A change on the list page; a mistake shows the page again with the message at the form. */
-  const change = (work: (req: Parameters<Parameters<typeof router.post>[1]>[0], res: Response, id: number) => Promise<ListRecord>, formName: string) =>
-    async (req: Parameters<Parameters<typeof router.post>[1]>[0], res: Response) => {
+  const change = (work: (req: Request, res: Response, id: number) => Promise<ListRecord>, formName: 'reread' | 'labels' | 'upload') =>
+    async (req: Request, res: Response) => {
       const id = parseId(req.params.id);
       try {
         const list = await work(req, res, id);
-        req.session.flash = formName === 'labels' ? 'Сохранено.' : `Список обновлён: ${list.imported} ${list.imported === 1 ? 'номер' : 'номеров'} (версия ${list.version}).`;
+        req.session.flash = formName === 'labels' ? ru.listFiles.saved : ru.listFiles.reread(list.imported, list.version);
         res.redirect(303, `/lists/${list.id}`);
       } catch (error) {
         if (!isAppError(error) || error.code === 'NOT_FOUND') throw error;
