@@ -167,7 +167,10 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     log,
     users,
     tokens: new TokensRepo(db.knex),
-    lists: new ListsService(listsRepo, clock, (phones) => erasure.suppressedAmong(phones)),
+    lists: new ListsService(listsRepo, clock, (phones) => erasure.suppressedAmong(phones), async () => {
+      const s = await settings.get();
+      return { maxMb: s.importMaxMb, maxRows: s.importMaxRows };
+    }),
     campaigns,
     settings,
     sims: simsService,

@@ -9,7 +9,7 @@ export const auditActions = [
   'user.login', 'user.login-failed', 'user.logout',
   'user.create', 'user.update', 'user.password-reset', 'user.disable', 'user.enable',
   'token.create', 'token.revoke',
-  'list.upload',
+  'list.upload', 'list.reupload', 'list.update',
   'campaign.create', 'campaign.start', 'campaign.pause', 'campaign.resume', 'campaign.cancel',
   'export.download',
   'stop-list.add', 'stop-list.remove', 'stop-list.import',

@@ -155,14 +155,15 @@ export class ComplianceRepo {
     return { stopList: stopList.rowCount ?? stopList.affectedRows ?? 0, noConsent };
   }
 
-  /** For each phone of a list: on the stop-list, erased, consented now. One statement for the whole list. */
+  /** For each phone of a list (its current version): on the stop-list, erased, consented now. One statement for the whole list. */
   async listFacts(db: Db, listId: number, now: Date): Promise<Map<string, { stopListed: boolean; erased: boolean; consented: boolean }>> {
     const result = await db.raw(
       `select lc.phone,
               exists (select 1 from stop_list s where s.phone = lc.phone) as stop_listed,
               lc.erased_at is not null as erased,
               ${consentedSql('lc.phone')} as consented
-         from list_contacts lc where lc.list_id = ?`,
+         from list_contacts lc
+        where lc.list_id = ? and lc.version = (select l.version from lists l where l.id = lc.list_id)`,
       [now, listId],
     );
     const facts = new Map<string, { stopListed: boolean; erased: boolean; consented: boolean }>();

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './compliance-repo.js';
+import { fileMayHold } from '../lists/file-mentions.js';
 
 /** What one erasure changed, by kind of row. Counts only: the register never holds the number. */
 export interface ErasureCounts {
@@ -19,6 +20,8 @@ export interface ErasureCounts {
   consents: number;
   /** The stop-list entry (0 or 1): the suppression key replaces it. */
   stopList: number;
+  /** Stored list files (kept for re-reading a list) that held or may hold the number: deleted. */
+  listFiles: number;
 }
 
 export interface ErasureRecord {
@@ -119,19 +122,49 @@ export class ErasureRepo {
   }
 
   /**
+   * Uploaded list files are kept so that a list can be read again with another sheet or column;
+   * they hold every row of the file. A file goes when its list holds the number (any version, as a
+   * contact) or the file itself may hold it anywhere ({@link fileMayHold}: another sheet, a column
+   * that was not imported). The list page then asks for the file again. Run before the contacts
+   * are erased (it looks them up by number).
+   */
+  async eraseListFiles(db: Db, phone: string, lastDigits: string): Promise<number> {
+    const ids: Array<{ list_id: number; holds: boolean }> = (
+      await db.raw(
+        `select f.list_id, exists (select 1 from list_contacts lc where lc.list_id = f.list_id and lc.phone = ?) as holds
+           from list_files f order by f.list_id for update`,
+        [phone],
+      )
+    ).rows;
+    const doomed: number[] = [];
+    for (const { list_id: listId, holds } of ids) {
+      if (holds) {
+        doomed.push(listId);
+        continue;
+      }
+      // One file in memory at a time: a PBX keeps tens of lists of a few MB.
+      const row = await db('list_files').where({ list_id: listId }).first('data');
+      if (row && fileMayHold(row.data as Buffer, lastDigits)) doomed.push(listId);
+    }
+    if (doomed.length === 0) return 0;
+    return db('list_files').whereIn('list_id', doomed).delete();
+  }
+
+  /**
    * Upload reports keep the rows a file had that were not taken: duplicates (with the number) and
    * rejected cells (with the cell's text, e.g. two numbers in one cell). Entries holding the number
    * — compared by its last 10 digits inside the entry's text — get markers instead.
    */
   async eraseUploadReports(db: Db, lastDigits: string, marker: string): Promise<number> {
     const like = `%${lastDigits}%`;
-    const rows: Array<{ id: number; duplicates: unknown; rejected: unknown }> = (
+    const rows: Array<{ id: number; duplicates: unknown; rejected: unknown; notes: unknown }> = (
       await db.raw(
-        `select id, duplicates, rejected from lists l
+        `select id, duplicates, rejected, notes from lists l
           where exists (select 1 from jsonb_array_elements(l.duplicates) e where ${compactSql(`e->>'phone'`)} like ?)
              or exists (select 1 from jsonb_array_elements(l.rejected) e where ${compactSql(`e->>'value'`)} like ?)
+             or exists (select 1 from jsonb_array_elements(l.notes) e where ${compactSql(`e->>'value'`)} like ? or ${compactSql(`e->>'text'`)} like ?)
           for update`,
-        [like, like],
+        [like, like, like, like],
       )
     ).rows;
     const holds = (value: unknown) => typeof value === 'string' && value.replace(/[\s()./-]/g, '').includes(lastDigits);
@@ -139,7 +172,9 @@ export class ErasureRepo {
     for (const row of rows) {
       const duplicates = (parseJson(row.duplicates) as Array<Record<string, unknown>>).map((e) => (holds(e.phone) ? (changed++, { ...e, phone: marker }) : e));
       const rejected = (parseJson(row.rejected) as Array<Record<string, unknown>>).map((e) => (holds(e.value) ? (changed++, { ...e, value: erasedValue }) : e));
-      await db('lists').where({ id: row.id }).update({ duplicates: JSON.stringify(duplicates), rejected: JSON.stringify(rejected) });
+      // A note quotes the cell with several numbers (value) and names them (text).
+      const notes = ((parseJson(row.notes) ?? []) as Array<Record<string, unknown>>).map((e) => (holds(e.value) || holds(e.text) ? (changed++, { ...e, value: erasedValue, text: erasedValue }) : e));
+      await db('lists').where({ id: row.id }).update({ duplicates: JSON.stringify(duplicates), rejected: JSON.stringify(rejected), notes: JSON.stringify(notes) });
     }
     return changed;
   }

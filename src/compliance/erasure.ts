@@ -55,6 +55,8 @@ export class ErasureService {
       await audit.record(trx, actor, now, 'erasure.requested', String(id), {});
       const marker = erasedPhone(id);
       const messages = await repo.eraseMessages(trx, phone, marker, erasedSkipReason, now);
+      // Before the contacts: the files are found by the lists that hold the number.
+      const listFiles = await repo.eraseListFiles(trx, phone, lastDigits);
       const counts: ErasureCounts = {
         listContacts: await repo.eraseContacts(trx, phone, marker, now),
         uploadReportRows: await repo.eraseUploadReports(trx, lastDigits, marker),
@@ -64,6 +66,7 @@ export class ErasureService {
         mentions: 0,
         consents: await repo.eraseConsents(trx, phone, marker),
         stopList: await repo.deleteStopListEntry(trx, phone),
+        listFiles,
       };
       await repo.eraseSimFailures(trx, lastDigits);
       const mentions = await repo.eraseMentions(trx, lastDigits);

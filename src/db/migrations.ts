@@ -18,6 +18,7 @@ import * as notificationTemplates from '../../migrations/20261202001000_notifica
 import * as listsTags from '../../migrations/20261203000050_lists-tags.js';
 import * as campaignListsTranslitTemplates from '../../migrations/20261203000200_campaign-lists-translit-templates.js';
 import * as campaignReport from '../../migrations/20261203000300_campaign-report.js';
+import * as listVersionsAndFiles from '../../migrations/20261203000100_list-versions-and-files.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -47,6 +48,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261202000100_lists-suppressed', listsSuppressed],
   ['20261202001000_notification-templates', notificationTemplates],
   ['20261203000050_lists-tags', listsTags],
+  ['20261203000100_list-versions-and-files', listVersionsAndFiles],
   ['20261203000200_campaign-lists-translit-templates', campaignListsTranslitTemplates],
   ['20261203000300_campaign-report', campaignReport],
 ];

@@ -71,6 +71,7 @@ export const ru = {
     notFound: 'Список не найден. Возможно, его удалили.',
     defaultName: 'Список',
     nameTooLong: (max: number) => `Название списка слишком длинное: не больше ${max} символов.`,
+    nameRequired: 'Укажите название списка.',
     noPhoneColumn: (columns: readonly string[]) =>
       `Не удалось понять, в какой колонке телефоны. Выберите колонку с номерами. Колонки в файле: ${columns.map((c) => `«${c}»`).join(', ')}.`,
     unknownPhoneColumn: (column: string, columns: readonly string[]) =>
@@ -184,6 +185,35 @@ export const ru = {
     /** The API's field names as the page's labels say them. */
     pageFields: { phone: 'Телефон сотрудника', row: 'Строка списка' } as Record<string, string>,
   },
+  /** Issue #9: sheets, header rows, several numbers in a cell, stored files, versions (src/lists/*). */
+  listFiles: {
+    unknownSheet: (sheet: string, sheets: readonly string[]) =>
+      `В файле нет листа «${sheet}». Выберите один из листов: ${sheets.map((s) => `«${s}»`).join(', ')}.`,
+    emptySheet: (sheet: string, sheets: readonly string[]) =>
+      `Лист «${sheet}» пустой. Выберите лист с таблицей${sheets.length > 1 ? `: ${sheets.map((s) => `«${s}»`).join(', ')}` : ''}.`,
+    badHeaderRow: (row: number) =>
+      `Строка ${row} пустая или её нет в таблице. Укажите номер строки, где написаны названия колонок (как в Excel, например 3).`,
+    mergedFilled: (from: number, to: number, column: string) =>
+      `Строки ${from}–${to}, столбец ${column}: ячейки были объединены — значение подставлено в каждую строку.`,
+    hiddenRows: (from: number, to: number) =>
+      from === to
+        ? `Строка ${from} скрыта в Excel. Она загружена; если её скрыли, чтобы не писать этому человеку, удалите строку из файла и загрузите его снова.`
+        : `Строки ${from}–${to} скрыты в Excel. Они загружены; если их скрыли, чтобы не писать этим людям, удалите строки из файла и загрузите его снова.`,
+    secondPhone: (taken: string, others: readonly string[]) =>
+      `В ячейке несколько номеров: взят мобильный ${taken}, не взяты ${others.join(', ')}.`,
+    fileTooLarge: (mb: number) => `Файл больше ${mb} МБ — это предел, заданный администратором. Разделите список на несколько файлов.`,
+    noStoredFile:
+      'Исходный файл этого списка больше не хранится (например, он удалён вместе с данными по запросу человека). Загрузите файл ещё раз.',
+    headerRowInvalid: 'headerRow: номер строки с названиями колонок — целое число от 1.',
+    tagsInvalid: 'Метки: не больше 20 меток, каждая не длиннее 50 символов.',
+    saved: 'Сохранено.',
+    reread: (imported: number, version: number) => {
+      const m10 = imported % 10;
+      const m100 = imported % 100;
+      const word = m10 === 1 && m100 !== 11 ? 'номер' : m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14) ? 'номера' : 'номеров';
+      return `Список обновлён: ${imported.toLocaleString('ru-RU')} ${word} (версия ${version}). Рассылки, созданные раньше, отправляются по прежней версии.`;
+    },
+  },
 } as const;
 
 /** Stop-list sources as staff read them (stop_list.source). */
@@ -209,6 +239,8 @@ export const auditActionWords: Record<string, string> = {
   'token.create': 'токен API выдан',
   'token.revoke': 'токен API отозван',
   'list.upload': 'список загружен',
+  'list.reupload': 'список загружен заново',
+  'list.update': 'список изменён',
   'campaign.create': 'рассылка создана',
   'campaign.start': 'рассылка запущена',
   'campaign.pause': 'рассылка приостановлена',

@@ -8,17 +8,22 @@ export type SuppressedAmong = (phones: Iterable<string>) => Promise<Set<string>>
 /**
  * An upload never brings back a number whose data was erased: its row is dropped (counted in
  * `suppressed`), so are the rows that repeated it, and a rejected cell that quotes it keeps its
- * row number and reason but not its text.
+ * row number and reason but not its text. `holdsErased`: the file held an erased number (so it is
+ * not kept for re-reading).
  */
-export async function dropSuppressed(result: ImportResult, suppressedAmong: SuppressedAmong): Promise<ImportResult & { suppressed: number }> {
+export async function dropSuppressed(result: ImportResult, suppressedAmong: SuppressedAmong): Promise<ImportResult & { suppressed: number; holdsErased: boolean }> {
   const candidates = new Set(result.contacts.map((c) => c.phone));
   const inRejected = result.rejected.map((r) => (r.code === 'several' || r.code === 'invalid' ? phonesInCell(r.value) : []));
   for (const phones of inRejected) for (const p of phones) candidates.add(p);
+  // A note quotes the whole cell: the numbers not taken are in it too.
+  const inNotes = result.notes.map((n) => (n.value === '' ? [] : phonesInCell(n.value)));
+  for (const phones of inNotes) for (const p of phones) candidates.add(p);
   const suppressed = candidates.size === 0 ? new Set<string>() : await suppressedAmong(candidates);
-  if (suppressed.size === 0) return { ...result, suppressed: 0 };
+  if (suppressed.size === 0) return { ...result, suppressed: 0, holdsErased: false };
   const contacts = result.contacts.filter((c) => !suppressed.has(c.phone));
   const duplicates = result.duplicates.filter((d) => !suppressed.has(d.phone));
   const rejected = result.rejected.map((r, i) => (inRejected[i]!.some((p) => suppressed.has(p)) ? { ...r, value: erasedValue } : r));
+  const notes = result.notes.map((n, i) => (inNotes[i]!.some((p) => suppressed.has(p)) ? { ...n, value: erasedValue, text: erasedValue } : n));
   const dropped = result.contacts.length - contacts.length + (result.duplicates.length - duplicates.length);
-  return { contacts, duplicates, rejected, suppressed: dropped };
+  return { contacts, duplicates, rejected, notes, suppressed: dropped, holdsErased: true };
 }

@@ -1,5 +1,5 @@
 import { ru } from '../i18n/ru.js';
-import { normalisePhone, phoneRejectionText, type PhoneRejection } from './phone.js';
+import { normalisePhoneCell, phoneRejectionText, type PhoneRejection } from './phone.js';
 import { SheetError, type SheetData } from './sheet.js';
 
 /** One recipient taken from the file. `fields` holds every column by header, the phone's original text included. */
@@ -9,6 +9,8 @@ export interface ImportedContact {
   /** E.164, `+7XXXXXXXXXX`. */
   phone: string;
   fields: Record<string, string>;
+  /** `fields` as JSON, when the contact crossed from the parse worker packed ({@link unpackContacts}). */
+  fieldsJson?: string | undefined;
 }
 
 /** A row not taken, with the cell's text and the Russian reason (what is wrong, what to do). */
@@ -27,11 +29,24 @@ export interface DuplicateRow {
   firstRow: number;
 }
 
-/** What an import makes of a sheet: rows taken, rejected, and merged as duplicates. */
+/**
+ * Something staff should know about a row that was read (it is not an error): the other numbers
+ * of a cell that held several (`value` is the cell), merged cells filled in and rows hidden in
+ * Excel (`value` empty).
+ */
+export interface ImportNote {
+  row: number;
+  kind: 'other-phones' | 'merged' | 'hidden';
+  value: string;
+  text: string;
+}
+
+/** What an import makes of a sheet: rows taken, rejected, merged as duplicates, and notes. */
 export interface ImportResult {
   contacts: ImportedContact[];
   rejected: RejectedRow[];
   duplicates: DuplicateRow[];
+  notes: ImportNote[];
 }
 
 // Header words for a phone column, on fieldKey-like lowercased names. "Номер" alone is weaker:
@@ -59,7 +74,7 @@ export function detectPhoneColumn(sheet: SheetData): string | null {
       const value = row[index] ?? '';
       if (value === '') continue;
       filled++;
-      if (normalisePhone(value).ok) mobile++;
+      if (normalisePhoneCell(value).ok) mobile++;
     }
     return filled === 0 ? 0 : mobile / filled;
   };
@@ -94,13 +109,25 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
   const contacts: ImportedContact[] = [];
   const rejected: RejectedRow[] = [];
   const duplicates: DuplicateRow[] = [];
+  const notes: ImportNote[] = (sheet.notes ?? []).map((n) => ({ row: n.row, kind: n.kind, value: '', text: n.text }));
   const firstRowOf = new Map<string, number>();
+  const columns = sheet.columns;
+  // A column named "__proto__" must stay a column: plain assignment would set the prototype.
+  const defineEach = columns.includes('__proto__');
+  const fieldsOf = (row: readonly string[]): Record<string, string> => {
+    const fields: Record<string, string> = {};
+    for (let c = 0; c < columns.length; c++) {
+      if (defineEach) Object.defineProperty(fields, columns[c]!, { value: row[c] ?? '', enumerable: true, writable: true, configurable: true });
+      else fields[columns[c]!] = row[c] ?? '';
+    }
+    return fields;
+  };
 
   for (let i = 0; i < sheet.rows.length; i++) {
     const row = sheet.rows[i]!;
     const rowNumber = sheet.rowNumbers?.[i] ?? i + 2;
     const value = row[phoneIndex] ?? '';
-    const result = normalisePhone(value);
+    const result = normalisePhoneCell(value);
     if (!result.ok) {
       rejected.push({ row: rowNumber, value, reason: phoneRejectionText(result.reason), code: result.reason });
       continue;
@@ -108,12 +135,14 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
     const firstRow = firstRowOf.get(result.phone);
     if (firstRow !== undefined) {
       duplicates.push({ row: rowNumber, phone: result.phone, firstRow });
+      if (result.others.length > 0) notes.push({ row: rowNumber, kind: 'other-phones', value, text: ru.listFiles.secondPhone(result.phone, result.others) });
       continue;
     }
     firstRowOf.set(result.phone, rowNumber);
-    // Object.fromEntries defines own properties, so a column named "__proto__" stays a column.
-    const fields = Object.fromEntries(sheet.columns.map((column, c) => [column, row[c] ?? ''])) as Record<string, string>;
+    if (result.others.length > 0) notes.push({ row: rowNumber, kind: 'other-phones', value, text: ru.listFiles.secondPhone(result.phone, result.others) });
+    const fields = fieldsOf(row);
     contacts.push({ rowNumber, phone: result.phone, fields });
   }
-  return { contacts, rejected, duplicates };
+  notes.sort((a, b) => a.row - b.row);
+  return { contacts, rejected, duplicates, notes };
 }

@@ -65,6 +65,13 @@ export function normalisePhone(raw: unknown): PhoneResult {
   if (trimmed.length > MAX_PHONE_CELL_CHARS) return { ok: false, reason: 'invalid' };
 
   let compact = trimmed.replace(SEPARATORS, '');
+  // Most cells of a real list are one number written with spaces, brackets and dashes: those the
+  // library would be given as these same digits and call mobile. No dot or comma (a decimal "….0"),
+  // no letters (an exponent, an extension), and 10–11 digits cannot hold two numbers.
+  if (CLEAN_DIGITS.test(compact) && PLAIN_NUMBER.test(trimmed)) {
+    const fast = fastMobile(compact);
+    if (fast) return { ok: true, phone: fast };
+  }
   // Excel numbers written out as text by some exports ("79123456789.0", "9123456789,00").
   const decimal = /^(\+?\d+)[.,]0+$/.exec(trimmed.replace(/[\s\u00a0]/g, ''));
   if (decimal?.[1]) compact = decimal[1];
@@ -78,6 +85,11 @@ export function normalisePhone(raw: unknown): PhoneResult {
 
   if (SEVERAL.test(trimmed)) return { ok: false, reason: 'several' };
   if (!/\d/.test(compact)) return { ok: false, reason: 'invalid' };
+  // Most cells of a real list: the library would be given these same digits and say "mobile".
+  if (CLEAN_DIGITS.test(compact)) {
+    const fast = fastMobile(compact);
+    if (fast) return { ok: true, phone: fast };
+  }
 
   const parsed = parsePhoneNumberFromString(compact, 'RU');
   if (!parsed) return { ok: false, reason: 'invalid' };
@@ -89,6 +101,72 @@ export function normalisePhone(raw: unknown): PhoneResult {
   // "доб. 12" only makes sense for an office switchboard, never for a mobile to text.
   if (parsed.ext) return { ok: false, reason: 'landline' };
   return { ok: true, phone: parsed.number };
+}
+
+/** What a spreadsheet cell gives: one mobile number (and the other numbers it also held), or why none. */
+export type PhoneCellResult = { ok: true; phone: string; others: string[] } | { ok: false; reason: PhoneRejection };
+
+// The digit run of one number inside text: "моб. 8 912 345-67-89", "8(3452)22-33-44 доб. 5".
+const NUMBER_IN_TEXT = /\+?\d[\d\s\u00a0()\-‐‑‒–—.]{8,}\d/g;
+// Already clean: 10 or 11 digits, optionally after "+". Most cells of a real list are this.
+const CLEAN_DIGITS = /^\+?\d{10,11}$/;
+// Digits with only the separators a single number is written with.
+const PLAIN_NUMBER = /^\+?[\d\s\u00a0()\-]+$/;
+
+/**
+ * A spreadsheet cell → the number to send to. Unlike {@link normalisePhone} (one number typed on
+ * purpose, where two numbers are an error), a list cell is whatever a CRM exported: text around
+ * the number («моб. 8 912 …»), or several numbers («+7 903 111 22 33, 8(3452)22-33-44»). The first
+ * MOBILE number is taken and the others are returned in `others` (as written) for the report.
+ * Cells of plain digits (most of them) take a fast path that agrees with the library for Russian
+ * mobile numbers (+7 9XX…, all of which libphonenumber types as mobile — checked by a test).
+ */
+export function normalisePhoneCell(raw: unknown): PhoneCellResult {
+  if (typeof raw === 'string' && CLEAN_DIGITS.test(raw)) {
+    const fast = fastMobile(raw);
+    if (fast) return { ok: true, phone: fast, others: [] };
+  }
+  const single = normalisePhone(raw);
+  if (single.ok) return { ok: true, phone: single.phone, others: [] };
+  if (single.reason !== 'several' && single.reason !== 'invalid') return single;
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  if (text === '' || text.length > MAX_PHONE_CELL_CHARS) return single;
+  const found = text.match(NUMBER_IN_TEXT);
+  if (!found) return single;
+  const candidates = found.map((s) => s.trim());
+  // "8 912 345 67 89" inside words: one number with text around; or several numbers.
+  let firstReason: PhoneRejection | null = null;
+  for (let i = 0; i < candidates.length; i++) {
+    const result = normalisePhone(candidates[i]);
+    if (result.ok) return { ok: true, phone: result.phone, others: candidates.filter((_, j) => j !== i) };
+    firstReason ??= result.reason;
+  }
+  // No mobile among them: say why the first one was not taken ("several" only if nothing better).
+  return { ok: false, reason: candidates.length > 1 && firstReason === 'invalid' ? 'several' : (firstReason ?? single.reason) };
+}
+
+// libphonenumber-js/max's pattern of Russian mobile numbers (national, 10 digits). A unit test
+// compares the fast path with the library over every 9XX prefix, so a metadata update that moves
+// a range shows up there.
+const RU_MOBILE = /^9(?:[0-24-9]\d{4}|3(?:0(?:0(?:05|[124579]\d|3[0-7]|6[0-49]|8[04-9])|[1-9]\d\d)|[1-9]\d{3}))\d{4}$/;
+
+/**
+ * "+79XXXXXXXXX", "79XXXXXXXXX", "89XXXXXXXXX" or "9XXXXXXXXX" of a mobile range → "+79XXXXXXXXX";
+ * anything else null (the caller asks the library).
+ */
+function fastMobile(digits: string): string | null {
+  const plus = digits.charCodeAt(0) === 43;
+  const d = plus ? digits.slice(1) : digits;
+  let national: string;
+  if (d.length === 10) {
+    if (plus) return null;
+    national = d;
+  } else {
+    const lead = d.charCodeAt(0);
+    if (!(lead === 55 || (lead === 56 && !plus))) return null;
+    national = d.slice(1);
+  }
+  return RU_MOBILE.test(national) ? `+7${national}` : null;
 }
 
 /** A cell value as text, or null for values that cannot be a phone (objects, NaN, fractions). */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ru } from '../i18n/ru.js';
-import type { PreparedImport } from './prepare-import.js';
+import type { ParseJob } from './prepare-import-job.js';
+import { unpackPrepared, type PrepareOptions, type PreparedImport, type PreparedTransfer } from './prepare-import.js';
 
 export interface WorkerLimits {
   /** Heap the parse may use; past it the worker dies, not the service. */
@@ -37,42 +38,113 @@ const workerEntry = import.meta.url.endsWith('.ts')
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
+ * How long a worker waits for the next parse before it ends. Starting one loads SheetJS and the
+ * phone metadata (~0.3 s compiled, seconds under tsx); staff who pick another header row or phone
+ * column right after an upload, or upload lists one after another, get a warm one. Idle, it ends,
+ * and its memory goes back to the PBX.
+ */
+const KEEP_WARM_MS = 30_000;
+
+let warm: { worker: Worker; maxHeapMb: number; timer: NodeJS.Timeout } | null = null;
+let nextJobId = 1;
+/** Parses queued or running: a warm-up never starts a second worker beside a running one. */
+let pending = 0;
+
+/**
+ * Starts a worker ahead of an upload (the lists pages call it: staff there are about to upload or
+ * re-read), so the upload does not wait for SheetJS and the phone metadata to load. A no-op while
+ * one is warm or a parse runs; an unused one ends after {@link KEEP_WARM_MS}.
+ */
+export function warmImportWorker(limits: WorkerLimits = configuredLimits): void {
+  if (warm || pending > 0) return;
+  const worker = new Worker(workerEntry, { resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb }, stdout: false, stderr: false });
+  // A worker that fails to start is simply not warm; the next parse starts its own.
+  worker.once('error', () => {
+    if (warm?.worker === worker) {
+      clearTimeout(warm.timer);
+      warm = null;
+    }
+  });
+  keepWarm(worker, limits.maxHeapMb);
+}
+
+/**
  * Runs {@link prepareImport} in a worker thread: a 100k-row workbook takes about two seconds of
  * CPU, which would otherwise stop the pages and the AMI connection, and a hostile file that
  * inflates past the heap limit kills only the worker. Parses are queued, one at a time.
  */
-export function prepareImportInWorker(data: Buffer, fileName: string, phoneColumn: string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
+export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
+  const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : (options ?? {});
+  pending++;
   const run = queue.then(
-    () => parseInWorker(data, fileName, phoneColumn, limits ?? configuredLimits),
-    () => parseInWorker(data, fileName, phoneColumn, limits ?? configuredLimits),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
   );
   queue = run.catch(() => undefined);
+  void queue.then(() => pending--);
   return run;
 }
 
-function parseInWorker(data: Buffer, fileName: string, phoneColumn: string | undefined, limits: WorkerLimits): Promise<PreparedImport> {
+/** A worker for a parse: the warm one if its heap limit is the one asked for, else a new one. */
+function takeWorker(maxHeapMb: number): Worker {
+  if (warm) {
+    clearTimeout(warm.timer);
+    const { worker, maxHeapMb: heap } = warm;
+    warm = null;
+    if (heap === maxHeapMb) return worker;
+    void worker.terminate();
+  }
+  return new Worker(workerEntry, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb }, stdout: false, stderr: false });
+}
+
+function keepWarm(worker: Worker, maxHeapMb: number): void {
+  worker.unref(); // an idle worker never keeps the process (tests, CLI) alive
+  const timer = setTimeout(() => {
+    if (warm?.worker === worker) warm = null;
+    void worker.terminate();
+  }, KEEP_WARM_MS);
+  timer.unref();
+  warm = { worker, maxHeapMb, timer };
+}
+
+function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, limits: WorkerLimits): Promise<PreparedImport> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerEntry, {
-      workerData: { data: new Uint8Array(data), fileName, phoneColumn },
-      resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
-      stdout: false,
-      stderr: false,
-    });
+    const worker = takeWorker(limits.maxHeapMb);
+    worker.ref();
+    const id = nextJobId++;
     let settled = false;
-    const finish = (outcome: () => void) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    // A worker that failed, ran out of time or memory is never reused.
+    const fail = (outcome: () => void) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cleanup();
       void worker.terminate();
       outcome();
     };
     const tooLarge: PreparedImport = { kind: 'bad-file', code: 'too-large', message: ru.lists.sheet.tooLargeUnpacked(fileName) };
     const tooSlow: PreparedImport = { kind: 'bad-file', code: 'too-slow', message: ru.lists.sheet.tooSlow(fileName, Math.round(limits.timeoutMs / 1000)) };
-    const timer = setTimeout(() => finish(() => resolve(tooSlow)), limits.timeoutMs);
-    worker.once('message', (result: PreparedImport) => finish(() => resolve(result)));
-    worker.once('error', (error: Error & { code?: string }) =>
-      finish(() => (error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? resolve(tooLarge) : reject(error))),
-    );
-    worker.once('exit', (code) => finish(() => reject(new Error(`list parser exited with code ${code}`))));
+    const timer = setTimeout(() => fail(() => resolve(tooSlow)), limits.timeoutMs);
+    const onMessage = (answer: { id: number; prepared: PreparedTransfer }) => {
+      if (answer.id !== id || settled) return;
+      settled = true;
+      cleanup();
+      keepWarm(worker, limits.maxHeapMb);
+      resolve(unpackPrepared(answer.prepared));
+    };
+    const onError = (error: Error & { code?: string }) => fail(() => (error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? resolve(tooLarge) : reject(error)));
+    const onExit = (code: number) => fail(() => reject(new Error(`list parser exited with code ${code}`)));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    // A copy the worker owns (transferred, not cloned): the caller's Buffer may be a slice of a pool.
+    const copy = new Uint8Array(data);
+    const job: ParseJob = { id, data: copy, fileName, options };
+    worker.postMessage(job, [copy.buffer]);
   });
 }

@@ -9,16 +9,31 @@ XLSX.set_cptable(cptable);
 const codepages = cptable as unknown as { utils: { decode(cp: number, data: Uint8Array): string } };
 
 /**
- * The first sheet of an uploaded file, as text.
- * `rows` holds the data rows (the header row and fully empty rows are left out), every row padded to
- * `columns.length`. `rowNumbers[i]` is the spreadsheet row number of `rows[i]` as Excel shows it
- * (the header is usually row 1, so without empty rows `rows[i]` is row `i + 2`).
+ * One sheet of an uploaded file, as text.
+ * `rows` holds the data rows (the header row, what is above it and fully empty rows are left out),
+ * every row padded to `columns.length`. `rowNumbers[i]` is the spreadsheet row number of `rows[i]`
+ * as Excel shows it (with the header on row 1 and no empty rows, `rows[i]` is row `i + 2`).
  */
 export interface SheetData {
   columns: string[];
   rows: string[][];
   /** Spreadsheet row number of each entry of `rows`; absent means `i + 2` (no gaps). */
   rowNumbers?: number[];
+  /** The sheet read (workbooks only). */
+  sheet?: string | undefined;
+  /** Every sheet of the workbook in order; empty for CSV/TXT. */
+  sheets?: string[];
+  /** Spreadsheet row number (1-based) of the header row that was taken. */
+  headerRow?: number;
+  /** What staff should know about how the file was read (merged cells filled in…), by row. */
+  notes?: SheetNote[];
+}
+
+/** A remark on one row of the file (Russian text for the import report). */
+export interface SheetNote {
+  row: number;
+  kind: 'merged' | 'hidden';
+  text: string;
 }
 
 /** Why a file could not be read. The message is Russian and tells staff what to do. */
@@ -37,7 +52,15 @@ export type SheetErrorCode =
   /** A cell longer than {@link MAX_CELL_CHARS}. */
   | 'cell-too-long'
   /** The parse worker ran out of its time box. */
-  | 'too-slow';
+  | 'too-slow'
+  /** The sheet asked for is not in the workbook. */
+  | 'unknown-sheet'
+  /** The sheet asked for has no filled cell. */
+  | 'empty-sheet'
+  /** The header row asked for is empty or outside the table. */
+  | 'bad-header-row'
+  /** Bigger than the administrator's limit (settings). */
+  | 'file-too-large';
 
 /** A file that cannot become a list. `message` is for people (Russian); `code` is for code. */
 export class SheetError extends Error {
@@ -53,7 +76,11 @@ export class SheetError extends Error {
 /** Options of {@link readSheet}. */
 export interface ReadSheetOptions {
   /** Most data rows accepted; more is a `too-many-rows` error. Default {@link DEFAULT_MAX_ROWS}. */
-  maxRows?: number;
+  maxRows?: number | undefined;
+  /** The sheet to read (workbooks); absent: the first sheet with phone numbers is proposed. */
+  sheet?: string | undefined;
+  /** Spreadsheet row number (1-based) of the header; absent: found by {@link findHeaderRow}. */
+  headerRow?: number | undefined;
 }
 
 /**
@@ -66,8 +93,12 @@ export const MAX_CELL_CHARS = 5000;
 /** Default limit of data rows in one upload. */
 export const DEFAULT_MAX_ROWS = 200_000;
 
+/** Rows above the header (titles, notes) tolerated on top of `maxRows` before reading stops. */
+const ROWS_ABOVE_HEADER = 1000;
+
 const WORKBOOK_TYPES = new Set(['xlsx', 'xlsm', 'xlsb', 'xls', 'ods']);
 const TEXT_TYPES = new Set(['csv', 'txt']);
+const ZIP_TYPES = new Set(['xlsx', 'xlsm', 'xlsb', 'ods']);
 
 /**
  * Reads the first sheet of an .xlsx/.xlsm/.xlsb/.xls/.ods or .csv file into text cells.
@@ -92,18 +123,159 @@ export function readSheet(data: Buffer, fileName: string, options: ReadSheetOpti
   const magic = sniff(data);
   // Trust the bytes over the name: a workbook renamed to .csv, or a CSV/HTML export named .xls
   // (1C and many web shops do this), is still read as what it is.
-  let grid: RawGrid;
+  let grids: NamedGrid[];
   if (magic === 'zip' && (zipUnpackedBytes(data) ?? 0) > MAX_UNPACKED_BYTES) throw new SheetError('too-large', ru.lists.sheet.tooLargeUnpacked(fileName));
-  if (magic === 'zip' || magic === 'ole' || magic === 'markup') grid = readWorkbook(data, fileName, maxRows);
-  else if (magic === 'text') grid = readCsv(data);
+  if (magic === 'zip' || magic === 'ole' || magic === 'markup') grids = readWorkbook(data, fileName, maxRows + ROWS_ABOVE_HEADER);
+  // Text named .xlsx/.ods is not a workbook saved wrongly by an export (those are .xls): refuse it.
+  else if (magic === 'text' && !ZIP_TYPES.has(extension)) grids = [{ name: undefined, ...readCsv(data) }];
   else throw new SheetError('unreadable', ru.lists.sheet.unreadable(fileName));
-  return toSheetData(grid, maxRows);
+
+  const sheets = grids.flatMap((g) => (g.name === undefined ? [] : [g.name]));
+  let chosen: NamedGrid | undefined;
+  if (options.sheet !== undefined && options.sheet.trim() !== '' && magic !== 'text') {
+    chosen = grids.find((g) => g.name === options.sheet) ?? grids.find((g) => g.name?.trim().toLocaleLowerCase('ru-RU') === options.sheet!.trim().toLocaleLowerCase('ru-RU'));
+    if (!chosen) throw new SheetError('unknown-sheet', ru.listFiles.unknownSheet(options.sheet, sheets));
+    if (!chosen.rows.some((row) => !isEmptyRow(row))) throw new SheetError('empty-sheet', ru.listFiles.emptySheet(chosen.name ?? '', sheets));
+  } else {
+    chosen = proposeSheet(grids);
+  }
+  if (!chosen) throw new SheetError('empty-file', ru.lists.sheet.emptyFile);
+
+  let headerIndex: number;
+  if (options.headerRow !== undefined) {
+    headerIndex = chosen.rowNumbers.indexOf(options.headerRow);
+    if (headerIndex < 0 || isEmptyRow(chosen.rows[headerIndex]!)) throw new SheetError('bad-header-row', ru.listFiles.badHeaderRow(options.headerRow));
+  } else {
+    headerIndex = findHeaderRow(chosen.rows);
+    if (headerIndex < 0) throw new SheetError('empty-file', ru.lists.sheet.emptyFile);
+    // A header of numbers only is a data row: the file was saved without column names.
+    const filled = chosen.rows[headerIndex]!.filter((c) => c !== '');
+    if (filled.length > 0 && filled.every((c) => /^[+\d\s()\-.,]+$/.test(c) && /\d/.test(c))) throw new SheetError('no-header', ru.lists.sheet.noHeader);
+  }
+  return { ...toSheetData(chosen, headerIndex, maxRows), sheet: chosen.name, sheets };
+}
+
+/** A sheet's rows before the header is picked; `name` is undefined for CSV/TXT. */
+interface NamedGrid extends RawGrid {
+  name: string | undefined;
+}
+
+function isEmptyRow(row: readonly string[]): boolean {
+  for (const cell of row) if (cell !== '') return false;
+  return true;
+}
+
+/** The first sheet that has phone numbers under a header; failing that the first non-empty sheet. */
+function proposeSheet(grids: readonly NamedGrid[]): NamedGrid | undefined {
+  if (grids.length === 1) return grids[0]!.rows.some((r) => !isEmptyRow(r)) ? grids[0] : undefined;
+  return grids.find((g) => findDataStart(g.rows) !== null) ?? grids.find((g) => g.rows.some((r) => !isEmptyRow(r)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding the header row (pure)
+
+/** Rows looked at when searching where the data starts: titles and notes are never this long. */
+const HEADER_SEARCH_ROWS = 200;
+/** Rows below a candidate first data row that must mostly hold phones too. */
+const DATA_SAMPLE_ROWS = 10;
+
+const DATE_LIKE = /^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(\s|$)/;
+
+/**
+ * Whether a cell looks like it holds a phone number: 10 to 30 digits that make most of its visible
+ * characters, and not a date. Cheap on purpose: it only decides where the table starts; the real
+ * check is the phone parser's, later.
+ */
+export function looksLikePhone(cell: string): boolean {
+  if (cell.length < 10 || cell.length > 120) return false;
+  let digits = 0;
+  let visible = 0;
+  for (let i = 0; i < cell.length; i++) {
+    const code = cell.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits++;
+    if (code > 32 && code !== 0xa0) visible++;
+  }
+  if (digits < 10 || digits > 30 || digits * 2 < visible) return false;
+  return !DATE_LIKE.test(cell);
+}
+
+const HAS_LETTER = /\p{L}/u;
+
+/**
+ * Where the data starts: the first non-empty row with a phone-like cell such that at least half of
+ * the next rows have one too, and the column that holds them. Null when no such row exists.
+ */
+export function findDataStart(rows: readonly (readonly string[])[]): { index: number; column: number } | null {
+  let seen = 0;
+  for (let i = 0; i < rows.length && seen < HEADER_SEARCH_ROWS; i++) {
+    const row = rows[i]!;
+    if (isEmptyRow(row)) continue;
+    seen++;
+    if (!row.some(looksLikePhone)) continue;
+    const perColumn = new Map<number, number>();
+    let sampled = 0;
+    let withPhone = 0;
+    for (let j = i; j < rows.length && sampled < DATA_SAMPLE_ROWS; j++) {
+      const next = rows[j]!;
+      if (isEmptyRow(next)) continue;
+      sampled++;
+      let any = false;
+      for (let c = 0; c < next.length; c++) {
+        if (looksLikePhone(next[c]!)) {
+          any = true;
+          perColumn.set(c, (perColumn.get(c) ?? 0) + 1);
+        }
+      }
+      if (any) withPhone++;
+    }
+    if (withPhone * 2 < sampled) continue;
+    let column = 0;
+    let best = -1;
+    for (const [c, n] of perColumn) if (n > best) [column, best] = [c, n];
+    return { index: i, column };
+  }
+  return null;
+}
+
+/**
+ * The index (in `rows`) of the header row: the row of column names above the rows with phone
+ * numbers. Title rows («Выгрузка контрагентов на 01.12.2026»), empty rows and notes above the table
+ * are passed over. Looking up from the first data row: the nearest row that names the phone column
+ * (a word over it); else the nearest row of two or more names and no phone; else — no phones at all
+ * or no such row — the first non-empty row, as before. -1 when every row is empty.
+ */
+export function findHeaderRow(rows: readonly (readonly string[])[]): number {
+  const first = rows.findIndex((row) => !isEmptyRow(row));
+  if (first < 0) return -1;
+  const start = findDataStart(rows);
+  if (!start || start.index === first) return first;
+  const names = (row: readonly string[]) => {
+    let filled = 0;
+    for (const cell of row) {
+      if (cell === '') continue;
+      if (looksLikePhone(cell)) return -1;
+      filled++;
+    }
+    return filled;
+  };
+  for (let i = start.index - 1; i >= first; i--) {
+    const over = rows[i]![start.column] ?? '';
+    if (over !== '' && HAS_LETTER.test(over) && names(rows[i]!) >= 1) return i;
+  }
+  for (let i = start.index - 1; i >= first; i--) {
+    if (names(rows[i]!) >= 2 && rows[i]!.some((c) => HAS_LETTER.test(c))) return i;
+  }
+  return first;
 }
 
 /** Rows of trimmed cell text with their spreadsheet row numbers, before the header is picked. */
 interface RawGrid {
   rows: string[][];
   rowNumbers: number[];
+  /** Merged ranges (0-based spreadsheet rows and columns), as the workbook declares them. */
+  merges?: XLSX.Range[];
+  /** Spreadsheet row numbers (1-based) hidden in Excel, ascending. */
+  hidden?: number[];
 }
 
 function sniff(data: Buffer): 'zip' | 'ole' | 'markup' | 'text' | 'binary' {
@@ -113,6 +285,8 @@ function sniff(data: Buffer): 'zip' | 'ole' | 'markup' | 'text' | 'binary' {
   // UTF-16 text (with BOM) is text even though it is full of NUL bytes.
   if (head[0] === 0xff && head[1] === 0xfe) return 'text';
   if (head.includes(0)) return 'binary';
+  // PDF, RTF, PostScript: text-like bytes, never a table.
+  if (/^(%PDF|\{\\rtf|%!PS)/.test(head.toString('latin1', 0, 8))) return 'binary';
   const start = head.toString('latin1').replace(/^\uFEFF|^\xef\xbb\xbf/, '').trimStart().slice(0, 64).toLowerCase();
   if (start.startsWith('<?xml') || start.startsWith('<html') || start.startsWith('<!doctype html') || start.startsWith('<table')) return 'markup';
   return 'text';
@@ -154,31 +328,34 @@ export function zipUnpackedBytes(data: Buffer): number | null {
   return null;
 }
 
-function readWorkbook(data: Buffer, fileName: string, maxRows: number): RawGrid {
+function readWorkbook(data: Buffer, fileName: string, sheetRows: number): NamedGrid[] {
   let workbook: XLSX.WorkBook;
   try {
     workbook = XLSX.read(data, {
       type: 'buffer',
       dense: true, // ~20% faster and leaner on 100k rows (measured: see the README figures)
-      sheets: 0, // only the first sheet is ever used: do not parse the others
       cellNF: true, // keep number formats: that is how a date is told from a number
+      cellText: false, // no formatted text for every cell: cellToText formats the few that need it (~10% faster)
+      cellStyles: true, // row properties: hidden rows are reported (costs nothing measurable on 100k rows)
       cellDates: false,
       raw: true, // HTML/text inside an .xls: keep cell text as written, do not guess numbers
       codepage: 1251, // legacy files without a code page are Russian ones here
-      // Stop reading rows past the limit (+ header + one to notice that it was exceeded).
-      sheetRows: maxRows + 2,
+      // Stop reading rows past the limit (+ titles above the header + one to notice it was exceeded).
+      sheetRows: sheetRows + 2,
     });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     if (/password/i.test(text)) throw new SheetError('encrypted', ru.lists.sheet.encrypted(fileName));
     throw new SheetError('unreadable', ru.lists.sheet.unreadable(fileName));
   }
-  const firstName = workbook.SheetNames[0];
-  const sheet = firstName === undefined ? undefined : workbook.Sheets[firstName];
-  if (!sheet) throw new SheetError('empty-file', ru.lists.sheet.emptyFile);
+  if (workbook.SheetNames.length === 0) throw new SheetError('empty-file', ru.lists.sheet.emptyFile);
+  return workbook.SheetNames.map((name) => ({ name, ...gridOf(workbook.Sheets[name]) }));
+}
 
+function gridOf(sheet: XLSX.WorkSheet | undefined): RawGrid {
   const rows: string[][] = [];
   const rowNumbers: number[] = [];
+  if (!sheet) return { rows, rowNumbers };
   const dense = (sheet as { '!data'?: Array<Array<XLSX.CellObject | undefined> | undefined> })['!data'];
   if (dense) {
     for (let r = 0; r < dense.length; r++) {
@@ -199,7 +376,18 @@ function readWorkbook(data: Buffer, fileName: string, maxRows: number): RawGrid 
       rowNumbers.push(r + 1);
     }
   }
-  return { rows, rowNumbers };
+  const grid: RawGrid = { rows, rowNumbers };
+  const merges = sheet['!merges'];
+  if (merges && merges.length > 0) grid.merges = merges;
+  const props = sheet['!rows'];
+  if (props) {
+    const hidden: number[] = [];
+    props.forEach((p, r) => {
+      if (p?.hidden) hidden.push(r + 1);
+    });
+    if (hidden.length > 0) grid.hidden = hidden;
+  }
+  return grid;
 }
 
 /**
@@ -218,7 +406,7 @@ export function cellToText(cell: XLSX.CellObject | undefined): string {
       if (typeof value !== 'number' || !Number.isFinite(value)) return normaliseText(cell.w ?? '');
       const format = typeof cell.z === 'string' ? cell.z : '';
       if (format && format !== 'General' && XLSX.SSF.is_date(format)) return formatSerialDate(value);
-      if (format.includes('%') && cell.w) return normaliseText(cell.w);
+      if (format.includes('%')) return normaliseText(cell.w ?? XLSX.SSF.format(format, value));
       return formatNumber(value);
     }
     case 'd':
@@ -227,7 +415,7 @@ export function cellToText(cell: XLSX.CellObject | undefined): string {
       // What Russian Excel shows for TRUE/FALSE.
       return cell.v ? 'ИСТИНА' : 'ЛОЖЬ';
     case 'e':
-      return normaliseText(cell.w ?? '');
+      return normaliseText(cell.w ?? XLSX.utils.format_cell(cell));
     default:
       return '';
   }
@@ -273,7 +461,7 @@ function normaliseText(text: string): string {
 
 function readCsv(data: Buffer): RawGrid {
   const text = decodeText(data);
-  const lines = text.split(/\r\n|\n|\r/, 12);
+  const lines = text.split(/\r\n|\n|\r/, 20);
   let body = text;
   let separator: string;
   // Excel writes and honours a first line "sep=;" that it does not show as a row.
@@ -312,12 +500,12 @@ function decodeText(data: Buffer): string {
 }
 
 /**
- * Picks the separator from the header line (where decimal commas cannot mislead), falling back to
- * the first lines together when the header has one column only. `;` wins ties: that is Excel's
- * Russian default and a comma is more likely to be text.
+ * Picks the separator: the one that splits the most of the first lines into the same number of
+ * cells (a table has a steady width; a title line or decimal commas do not). `;` wins ties: that
+ * is Excel's Russian default and a comma is more likely to be text.
  */
-function detectSeparator(lines: readonly string[]): string {
-  const candidates = [';', ',', '\t'] as const;
+export function detectSeparator(lines: readonly string[]): string {
+  const candidates = [';', '\t', ','] as const;
   const count = (line: string, sep: string) => {
     let n = 0;
     let quoted = false;
@@ -327,20 +515,21 @@ function detectSeparator(lines: readonly string[]): string {
     }
     return n;
   };
-  const header = lines.find((l) => l.trim() !== '') ?? '';
-  const pick = (sample: readonly string[]) => {
-    let best: string | null = null;
-    let bestCount = 0;
-    for (const sep of candidates) {
-      const n = sample.reduce((sum, line) => sum + count(line, sep), 0);
-      if (n > bestCount) {
-        best = sep;
-        bestCount = n;
-      }
+  const sample = lines.filter((l) => l.trim() !== '');
+  let best = ';';
+  let bestScore = 0;
+  for (const sep of candidates) {
+    const counts = new Map<number, number>();
+    for (const line of sample) {
+      const n = count(line, sep);
+      if (n > 0) counts.set(n, (counts.get(n) ?? 0) + 1);
     }
-    return best;
-  };
-  return pick([header]) ?? pick(lines) ?? ';';
+    // Lines agreeing on the most common width, then how wide: 5 lines of 6 cells beat 5 of 2.
+    let score = 0;
+    for (const [n, lines] of counts) score = Math.max(score, lines * 1000 + n);
+    if (score > bestScore) [best, bestScore] = [sep, score];
+  }
+  return best;
 }
 
 /** RFC 4180 parser: quoted cells may hold separators, `""` and line breaks; CRLF, LF or CR ends a row. */
@@ -395,17 +584,11 @@ function parseCsv(text: string, separator: string): string[][] {
 // ---------------------------------------------------------------------------------------------
 // Header, columns and rows
 
-function toSheetData(grid: RawGrid, maxRows: number): SheetData {
-  const isEmpty = (row: readonly string[]) => row.every((c) => c === '');
-  const headerIndex = grid.rows.findIndex((row) => !isEmpty(row));
-  if (headerIndex < 0) throw new SheetError('empty-file', ru.lists.sheet.emptyFile);
+function toSheetData(grid: RawGrid, headerIndex: number, maxRows: number): SheetData {
   const header = grid.rows[headerIndex]!;
-
-  // A header of numbers only is a data row: the file was saved without column names.
-  const filled = header.filter((c) => c !== '');
-  if (filled.length > 0 && filled.every((c) => /^[+\d\s()\-.,]+$/.test(c) && /\d/.test(c))) {
-    throw new SheetError('no-header', ru.lists.sheet.noHeader);
-  }
+  const headerRow = grid.rowNumbers[headerIndex]!;
+  const notes = grid.merges ? fillMerged(grid, headerRow) : [];
+  if (grid.hidden) notes.push(...hiddenRowNotes(grid, headerRow));
 
   // Width: the last column that has anything in it, in the header or below.
   let width = 0;
@@ -423,25 +606,77 @@ function toSheetData(grid: RawGrid, maxRows: number): SheetData {
   const tooLong = (cell: string | undefined) => cell !== undefined && cell.length > MAX_CELL_CHARS;
   const headerCell = header.findIndex(tooLong);
   if (headerCell >= 0) {
-    throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(grid.rowNumbers[headerIndex]!, ru.lists.sheet.unnamedColumn(headerCell + 1), MAX_CELL_CHARS));
+    throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(headerRow, ru.lists.sheet.unnamedColumn(headerCell + 1), MAX_CELL_CHARS));
   }
   const rows: string[][] = [];
   const rowNumbers: number[] = [];
   for (let r = headerIndex + 1; r < grid.rows.length; r++) {
     const source = grid.rows[r]!;
-    if (isEmpty(source)) continue;
+    if (isEmptyRow(source)) continue;
     if (rows.length >= maxRows) throw new SheetError('too-many-rows', ru.lists.sheet.tooManyRows(maxRows));
-    const row = new Array<string>(width);
+    // The row itself when it is already as wide as the table (the usual case): no copy.
+    let row = source;
+    if (source.length !== width) {
+      row = new Array<string>(width);
+      for (let c = 0; c < width; c++) row[c] = source[c] ?? '';
+    }
     for (let c = 0; c < width; c++) {
-      const cell = source[c] ?? '';
-      if (cell.length > MAX_CELL_CHARS) throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(grid.rowNumbers[r]!, columns[c]!, MAX_CELL_CHARS));
-      row[c] = cell;
+      if (row[c]!.length > MAX_CELL_CHARS) throw new SheetError('cell-too-long', ru.lists.sheet.cellTooLong(grid.rowNumbers[r]!, columns[c]!, MAX_CELL_CHARS));
     }
     rows.push(row);
     rowNumbers.push(grid.rowNumbers[r]!);
   }
   if (rows.length === 0) throw new SheetError('no-rows', ru.lists.sheet.noRows);
-  return { columns, rows, rowNumbers };
+  return { columns, rows, rowNumbers, headerRow, notes };
+}
+
+/**
+ * Rows hidden in Excel (by hand or by a filter) are read like the others — a list is what the file
+ * holds — but staff may have hidden them to leave them out, so each run of them is noted.
+ */
+function hiddenRowNotes(grid: RawGrid, headerRow: number): SheetNote[] {
+  const filled = new Set<number>();
+  grid.rows.forEach((row, i) => {
+    if (!isEmptyRow(row)) filled.add(grid.rowNumbers[i]!);
+  });
+  const rows = (grid.hidden ?? []).filter((r) => r > headerRow && filled.has(r));
+  const notes: SheetNote[] = [];
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    while (j + 1 < rows.length && rows[j + 1] === rows[j]! + 1) j++;
+    notes.push({ row: rows[i]!, kind: 'hidden', text: ru.listFiles.hiddenRows(rows[i]!, rows[j]!) });
+    i = j + 1;
+  }
+  return notes;
+}
+
+/**
+ * Merged cells below the header: Excel keeps the value in the top-left cell only, so a client's
+ * name merged over his three rows would reach two of them empty. Each merged cell gets the value,
+ * and the report says so. Merges in and above the header (titles across the table) are left alone.
+ */
+function fillMerged(grid: RawGrid, headerRow: number): SheetNote[] {
+  const notes: SheetNote[] = [];
+  const indexOf = new Map<number, number>();
+  grid.rowNumbers.forEach((n, i) => indexOf.set(n, i));
+  for (const range of grid.merges ?? []) {
+    const top = range.s.r + 1;
+    if (top <= headerRow) continue;
+    const source = grid.rows[indexOf.get(top) ?? -1]?.[range.s.c] ?? '';
+    if (source === '') continue;
+    for (let r = range.s.r; r <= range.e.r; r++) {
+      const i = indexOf.get(r + 1);
+      if (i === undefined) continue;
+      const row = grid.rows[i]!;
+      for (let c = range.s.c; c <= range.e.c; c++) {
+        while (row.length <= c) row.push('');
+        row[c] = source;
+      }
+    }
+    const last = range.e.r + 1;
+    notes.push({ row: top, kind: 'merged', text: ru.listFiles.mergedFilled(top, last, XLSX.utils.encode_col(range.s.c)) });
+  }
+  return notes;
 }
 
 /**

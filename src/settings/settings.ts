@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { DEFAULT_STOP_PHRASES, stopPhrasesProblem } from '../compliance/opt-out.js';
 import { MAX_PARTS_THAT_FIT } from '../templates/segments.js';
 
+/** The hard cap of one upload in memory (multer); the administrator's limit is at most this. */
+export const MAX_IMPORT_MB = 50;
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'время в виде ЧЧ:ММ, например 09:00');
 
 function isTimeZone(tz: string): boolean {
@@ -46,6 +49,10 @@ export const settingsSchema = z.object({
   }),
   /** An SMS «Вы отписаны…» once per opt-out by reply, ahead of campaign traffic. Off by default. */
   optOutConfirmation: z.object({ enabled: z.boolean(), text: z.string().min(1).max(300) }).strict(),
+  /** Largest list file accepted, MB (the upload itself is capped at {@link MAX_IMPORT_MB}). */
+  importMaxMb: z.number().int().min(1).max(MAX_IMPORT_MB),
+  /** Most data rows of one list file. */
+  importMaxRows: z.number().int().min(10).max(500_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -64,6 +71,8 @@ export const defaultSettings: Settings = Object.freeze({
   deliveryReports: false,
   stopPhrases: [...DEFAULT_STOP_PHRASES],
   optOutConfirmation: Object.freeze({ enabled: false, text: 'Вы отписаны от рассылок и больше не получите от нас рекламных SMS.' }),
+  importMaxMb: 20,
+  importMaxRows: 200_000,
 });
 
 /** A partial update, every field checked; unknown keys are an error, not silently ignored. */

@@ -79,6 +79,7 @@ const registrations: Record<string, string> = {
 /** Pure formatting helpers for the views; they never touch the database. */
 export const hbsHelpers = {
   eq: (a: unknown, b: unknown) => a === b,
+  gt: (a: unknown, b: unknown) => Number(a) > Number(b),
   /** A date in the office's time zone (res.locals.timezone, from the settings). */
   time: (d: unknown, options: HelperOptions) => {
     if (!(d instanceof Date) && typeof d !== 'string') return '';
@@ -102,6 +103,8 @@ export const hbsHelpers = {
   modemState: (s: string) => modemStates[s] ?? s,
   registration: (s: string) => registrations[s] ?? s,
   json: (v: unknown) => JSON.stringify(v),
+  /** A value inside a URL's query («?tag={{uri tag}}»): a tag «A&B» stays one parameter. */
+  uri: (v: unknown) => encodeURIComponent(String(v ?? '')),
   /** "09:00–21:00", or "круглые сутки" for a window whose ends meet. */
   window: (w: { from: string; to: string } | undefined) => (!w ? '' : w.from === w.to ? 'круглые сутки' : `${w.from}–${w.to}`),
   plural: (n: number, one: string, few: string, many: string) => {

@@ -2,8 +2,10 @@ import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { AppError } from '../errors.js';
 import { rejectNul } from './middleware/reject-nul.js';
+import { MAX_IMPORT_MB } from '../settings/settings.js';
 
-export const maxUploadBytes = 20 * 1024 * 1024;
+/** The hard cap of an upload in memory; the administrator's smaller limit is checked by the service. */
+export const maxUploadBytes = MAX_IMPORT_MB * 1024 * 1024;
 
 // Browsers send file names as raw UTF-8 in `filename=`; RFC 5987 `filename*=` names are decoded by busboy itself.
 const single = multer({ storage: multer.memoryStorage(), limits: { fileSize: maxUploadBytes, files: 1, fields: 20 }, defParamCharset: 'utf8' }).single('file');
@@ -17,7 +19,7 @@ export function uploadFile(req: Request, res: Response, next: NextFunction): voi
       return rejectNul(req, res, next);
     }
     if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
-      return next(new AppError('TOO_LARGE', 'Файл больше 20 МБ. Разделите список на несколько файлов.'));
+      return next(new AppError('TOO_LARGE', `Файл больше ${MAX_IMPORT_MB} МБ. Разделите список на несколько файлов.`));
     }
     // Any other multipart problem (no boundary, cut-off body, extra parts) is the request's fault.
     next(new AppError('BAD_REQUEST', 'Файл не принят: загрузите один файл в поле «Файл» (форма multipart/form-data).'));

@@ -18,7 +18,7 @@ const rows = [
   [person, 'Евлампия Кузьминична', 'ZX-40417', ''],
   ['+79161230001', 'Пётр Сидоров', 'ZX-11111', 'жена: 8 (916) 777-00-01'], // someone else's row mentions the number
   ['8 916 777-00-01', 'Евлампия К.', 'ZX-40417', ''], // a duplicate row: lists.duplicates holds the number
-  ['8 916 777-00-01, 8 916 777-00-02', 'Евлампия и муж', 'ZX-40417', ''], // two numbers in a cell: lists.rejected holds them
+  ['8 916 777-00-01, 8 916 777-00-02', 'Евлампия и муж', 'ZX-40417', ''], // two numbers in a cell: the first is a duplicate, lists.notes quotes the cell
 ];
 
 interface CampaignView { id: number; status: string; counts: Record<string, number> }
@@ -84,8 +84,11 @@ describe('erasure of a person\'s data (152-FZ)', () => {
   after(() => h.close());
 
   test('the person is in a list, a sent campaign, the inbox, the consent register, a notification and the stop-list', async () => {
-    const list = await json<{ id: number; imported: number; duplicates: number; rejected: Array<{ value: string }>; suppressed: number }>(await uploadList(h, rows, 'Заказы'), 201);
-    assert.deepEqual([list.imported, list.duplicates, list.rejected.length, list.suppressed], [2, 1, 1, 0]);
+    const list = await json<{ id: number; imported: number; duplicates: number; rejected: Array<{ value: string }>; notes: Array<{ row: number; value: string }>; suppressed: number }>(await uploadList(h, rows, 'Заказы'), 201);
+    assert.deepEqual([list.imported, list.duplicates, list.rejected.length, list.suppressed], [2, 2, 0, 0]);
+    assert.deepEqual(list.notes.map((n) => [n.row, n.value]), [[5, '8 916 777-00-01, 8 916 777-00-02']]);
+    // The uploaded file is kept (bytea) for re-reading: erasure must delete it.
+    assert.equal((await h.service.db.knex('list_files').where({ list_id: list.id })).length, 1);
     const campaign = await json<{ id: number }>(
       await h.api('/campaigns', { method: 'POST', body: JSON.stringify({ name: 'Готовность заказов', listId: list.id, template: '{{Имя}}, заказ {{Заказ}} готов', kind: 'service' }) }),
       201,
@@ -135,7 +138,10 @@ describe('erasure of a person\'s data (152-FZ)', () => {
     assert.equal(done.phone, person);
     assert.ok(Date.parse(done.requestedAt) >= before - 1000 && Date.parse(done.erasedAt) >= Date.parse(done.requestedAt));
     // Consents: the given entry and the withdrawal the stop-list added.
-    assert.deepEqual(done.counts, { listContacts: 1, uploadReportRows: 2, messages: 2, waitingSkipped: 0, inbound: 1, mentions: 2, consents: 2, stopList: 1 });
+    // Upload reports: two duplicate rows and the note quoting the cell with two numbers.
+    assert.deepEqual(done.counts, { listContacts: 1, uploadReportRows: 3, messages: 2, waitingSkipped: 0, inbound: 1, mentions: 2, consents: 2, stopList: 1, listFiles: 1 });
+    // bytea is not scanned by tracesIn: the stored file of the list is gone.
+    assert.equal((await h.service.db.knex('list_files')).length, 0);
 
     assert.deepEqual(await tracesIn(h, traces), []);
 
@@ -169,11 +175,17 @@ describe('erasure of a person\'s data (152-FZ)', () => {
       await uploadList(h, [header, ['8-916-777-00-01', 'Евлампия Кузьминична', 'ZX-40417'], ['+79161230002', 'Иван', 'ZX-2'], [person, 'Евлампия', 'ZX-40417'], ['+7 916 777 00 01; +7 916 777 00 03', 'Евлампия', 'ZX-40417']], 'Снова'),
       201,
     );
-    assert.deepEqual([list.imported, list.duplicates, list.suppressed], [1, 0, 2]);
-    assert.deepEqual(list.rejected.map((r) => r.value), ['[удалено]']);
+    // Row 5 holds the number first and another one: a duplicate of the erased row, dropped too; the
+    // note quoting the cell keeps its row but not its text.
+    assert.deepEqual([list.imported, list.duplicates, list.suppressed], [1, 0, 3]);
+    assert.deepEqual(list.rejected, []);
+    assert.deepEqual((list as unknown as { notes: Array<{ row: number; value: string }> }).notes.map((n) => [n.row, n.value]), [[5, '[удалено]']]);
     const session = await pageSession(h);
     const report = (await session.get(`/lists/${list.id}`)).html;
-    assert.match(report, /data-testid="suppressed"><b>2<\/b> строки не загружены/);
+    assert.match(report, /data-testid="suppressed"><b>3<\/b> строки не загружены/);
+    // The file held the erased number: it is not kept for re-reading, and the page says so.
+    assert.equal((await h.service.db.knex('list_files').where({ list_id: list.id })).length, 0);
+    assert.match(report, /data-testid="no-file"/);
 
     // The erased list row is still in the first list; a new campaign from it skips it at the claim.
     const first = await h.service.db.knex('lists').where({ name: 'Заказы' }).first('id');

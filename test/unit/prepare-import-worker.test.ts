@@ -42,3 +42,17 @@ test('one 3-million-digit cell is refused at once with its row and column, befor
   assert.equal(r.code, 'cell-too-long');
   assert.match(r.message, /строке 3, колонка «Телефон»/);
 });
+
+test('a worker warmed ahead of an upload (the lists pages do it) parses the upload, and the next one too', async () => {
+  const { warmImportWorker } = await import('../../src/lists/prepare-import-in-worker.js');
+  warmImportWorker();
+  warmImportWorker(); // already warm: no second worker
+  for (const name of ['Анна', 'Борис']) {
+    const r = await prepareImportInWorker(Buffer.from(`Выгрузка на 01.12.2026\n\nИмя;Телефон\n${name};8 912 345-67-89, 8 (3452) 22-33-44\n`), 'a.csv', undefined);
+    assert.equal(r.kind, 'ok');
+    if (r.kind !== 'ok') return;
+    assert.equal(r.headerRow, 3);
+    assert.deepEqual(r.result.contacts.map((c) => [c.phone, c.fields['Имя']]), [['+79123456789', name]]);
+    assert.deepEqual(r.result.notes.map((n) => n.kind), ['other-phones']);
+  }
+});

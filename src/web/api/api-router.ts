@@ -11,6 +11,9 @@ import { issuesText } from '../../i18n/validation-messages.js';
 import { allowedMethods } from '../method-not-allowed.js';
 import { parseId } from '../params.js';
 import { uploadFile } from '../upload.js';
+import { given } from '../form-values.js';
+import { parseHeaderRow, parseTags } from '../../lists/lists-service.js';
+import type { ListRecord } from '../../lists/lists-repo.js';
 import { campaignLive } from '../view-models/campaign-view.js';
 import type { SimView } from '../../sims/sims-service.js';
 import { actorLabel, type Actor } from '../../auth/actor.js';
@@ -54,6 +57,46 @@ const previewBody = z.object({
 });
 
 const savedTemplateJson = (t: SavedTemplate) => ({ id: t.id, name: t.name, text: t.text, createdBy: t.createdBy, createdAt: t.createdAt, updatedAt: t.updatedAt });
+
+const listPatchBody = z
+  .object({
+    name: z.string({ error: 'name: нужна строка' }).max(200, 'name: не длиннее 200 символов').optional(),
+    tags: z.union([z.array(z.string()).max(100), z.string().max(2000)], { error: 'tags: список меток или строка через запятую' }).optional(),
+    headerRow: z.number({ error: 'headerRow: номер строки (целое число от 1)' }).int('headerRow: целое число').min(1, 'headerRow: от 1').max(1_000_000, 'headerRow: слишком большой номер').optional(),
+    phoneColumn: z.string({ error: 'phoneColumn: название колонки' }).min(1, 'phoneColumn: укажите колонку').max(500).optional(),
+    sheet: z.string({ error: 'sheet: название листа' }).min(1, 'sheet: укажите лист').max(500).optional(),
+  })
+  .strict();
+
+/** What the API says about a list (the same for POST, PUT, PATCH and GET). */
+function listJson(list: ListRecord) {
+  return {
+    id: list.id,
+    name: list.name,
+    sheet: list.sheet,
+    sheets: list.sheets,
+    headerRow: list.headerRow,
+    columns: list.columns,
+    phoneColumn: list.phoneColumn,
+    tags: list.tags,
+    version: list.version,
+    imported: list.imported,
+    duplicates: list.duplicates.length,
+    rejected: list.rejected,
+    notes: list.notes.map((n) => ({ row: n.row, kind: n.kind, value: n.value, text: n.text })),
+    suppressed: list.suppressed,
+    fileName: list.fileName,
+    fileStored: list.hasFile,
+    createdAt: list.createdAt,
+  };
+}
+
+/** The optional fields of an upload (multipart text fields): name, sheet, headerRow, phoneColumn, tags. */
+export function uploadFields(body: unknown): { name?: string; sheet?: string; headerRow?: number; phoneColumn?: string; tags?: string[] } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  return given({ name: text(b.name), sheet: text(b.sheet), headerRow: parseHeaderRow(b.headerRow), phoneColumn: text(b.phoneColumn), tags: parseTags(text(b.tags)) });
+}
 
 const messagesQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
@@ -125,32 +168,51 @@ export function apiRouter(services: AppServices): Router {
   router.use(express.json({ limit: '1mb' }));
   router.use(rejectNul);
 
+  router.get('/lists', async (req, res) => {
+    const tag = typeof req.query.tag === 'string' && req.query.tag.trim() !== '' ? req.query.tag.slice(0, 100) : undefined;
+    res.json({ items: (await lists.all({ tag })).map(listJson) });
+  });
+
   router.post('/lists', uploadFile, async (req, res) => {
     if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');
     const list = await lists.importFile({
       data: req.file.buffer,
       fileName: req.file.originalname,
-      name: typeof req.body?.name === 'string' ? req.body.name : undefined,
-      phoneColumn: typeof req.body?.phoneColumn === 'string' ? req.body.phoneColumn : undefined,
+      ...uploadFields(req.body),
       createdBy: actorLabel(actorOf(res)),
       consent: consentOfForm(req.body),
     });
     await trail(actorOf(res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
-    res.status(201).json({
-      id: list.id,
-      name: list.name,
-      columns: list.columns,
-      phoneColumn: list.phoneColumn,
-      imported: list.imported,
-      duplicates: list.duplicates.length,
-      rejected: list.rejected,
-      suppressed: list.suppressed,
+    res.status(201).json(listJson(list));
+  });
+
+  // A new file into a kept list: a new version of its contacts (campaigns keep the old one).
+  router.put('/lists/:id', uploadFile, async (req, res) => {
+    const id = parseId(req.params.id);
+    if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');
+    const list = await lists.reuploadFile(id, {
+      data: req.file.buffer,
+      fileName: req.file.originalname,
+      ...uploadFields(req.body),
+      createdBy: actorLabel(actorOf(res)),
+      consent: consentOfForm(req.body),
     });
+    await trail(actorOf(res), 'list.reupload', `list:${list.id}`, { version: list.version, imported: list.imported, rejected: list.rejected.length });
+    res.json(listJson(list));
+  });
+
+  router.patch('/lists/:id', async (req, res) => {
+    const id = parseId(req.params.id);
+    const parsed = listPatchBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw validation(parsed.error);
+    const { name, tags, headerRow, phoneColumn, sheet } = parsed.data;
+    const list = await lists.update(id, { name, tags: parseTags(tags), headerRow, phoneColumn, sheet });
+    await trail(actorOf(res), 'list.update', `list:${list.id}`, { changed: Object.keys(parsed.data), version: list.version });
+    res.json(listJson(list));
   });
 
   router.get('/lists/:id', async (req, res) => {
-    const list = await lists.get(parseId(req.params.id));
-    res.json({ id: list.id, name: list.name, columns: list.columns, phoneColumn: list.phoneColumn, imported: list.imported, duplicates: list.duplicates.length, rejected: list.rejected, suppressed: list.suppressed });
+    res.json(listJson(await lists.get(parseId(req.params.id))));
   });
 
   router.post('/campaigns', async (req, res) => {

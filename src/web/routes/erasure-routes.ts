@@ -14,6 +14,7 @@ const countWords: Array<[keyof ErasureCounts, string]> = [
   ['waitingSkipped', 'из них не отправлено'],
   ['inbound', 'входящих SMS'],
   ['mentions', 'упоминаний номера у других'],
+  ['listFiles', 'сохранённых файлов списков (загрузите их заново, если нужно)'],
   ['consents', 'записей о согласии'],
   ['stopList', 'запись в стоп-листе'],
 ];

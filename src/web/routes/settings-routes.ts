@@ -21,6 +21,8 @@ const fieldNames: Record<string, string> = {
   deliveryReports: 'Отчёты о доставке',
   stopPhrases: 'Стоп-слова',
   optOutConfirmation: 'Подтверждение отписки',
+  importMaxMb: 'Наибольший размер файла списка',
+  importMaxRows: 'Наибольшее число строк в списке',
 };
 
 function text(v: unknown): string | undefined {
@@ -51,6 +53,8 @@ export function settingsRoutes(services: AppServices): Router {
       pricePerPart: formNumber(b.pricePerPart),
       maxParts: formNumber(b.maxParts),
       messageTimeoutSeconds: formNumber(b.messageTimeoutSeconds),
+      importMaxMb: formNumber(b.importMaxMb),
+      importMaxRows: formNumber(b.importMaxRows),
       stopPhrases: typeof b.stopPhrases === 'string' ? b.stopPhrases.split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : undefined,
       optOutConfirmation: b._checkboxes && typeof b.optOutConfirmationText === 'string'
         ? { enabled: b.optOutConfirmationEnabled === 'on', text: b.optOutConfirmationText.trim() }
