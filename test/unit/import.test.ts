@@ -111,11 +111,10 @@ describe('buildImport', () => {
     });
   }
 
-  it('imports 100k rows in reasonable time', () => {
+  // Speed lives in bench/import.ts; here only that no row of a large sheet goes missing.
+  it('accounts for every one of 100k rows', () => {
     const rows = Array.from({ length: 100_000 }, (_, i) => [`8 9${String(i).padStart(9, '0')}`, `Имя ${i}`]);
-    const started = performance.now();
     const result = buildImport({ columns: ['Телефон', 'Имя'], rows }, 'Телефон');
     assert.equal(result.contacts.length + result.rejected.length + result.duplicates.length, 100_000);
-    assert.ok(performance.now() - started < 15_000);
   });
 });

@@ -61,11 +61,13 @@ describe('normalisePhone', () => {
     for (const reason of reasons) assert.match(phoneRejectionText(reason), /[А-Яа-я]{3,}/);
   });
 
-  it('normalises 100k numbers quickly', () => {
-    const started = performance.now();
-    for (let i = 0; i < 100_000; i++) normalisePhone(`8 (912) ${String(i).padStart(3, '0').slice(-3)}-${String(i % 100).padStart(2, '0')}-89`);
-    // ~1 s measured on this machine class; generous bound for slow CI.
-    assert.ok(performance.now() - started < 8000);
+  // Speed lives in bench/import.ts; here only that every one of a large batch is read right.
+  it('normalises 100k written numbers, each to its own +7 form', () => {
+    for (let i = 0; i < 100_000; i++) {
+      const tail = `${String(i).padStart(3, '0').slice(-3)}${String(i % 100).padStart(2, '0')}89`;
+      const result = normalisePhone(`8 (912) ${tail.slice(0, 3)}-${tail.slice(3, 5)}-89`);
+      assert.ok(result.ok && result.phone === `+7912${tail}`, `row ${i}`);
+    }
   });
 });
 
