@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'BAD_FILE'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  /** The service is doing as much of this as it may at once; try again shortly. */
+  | 'BUSY';
 
 const httpStatus: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -24,6 +26,7 @@ const httpStatus: Record<ErrorCode, number> = {
   CONFLICT: 409,
   BAD_FILE: 422,
   TOO_LARGE: 413,
+  BUSY: 503,
 };
 
 export class AppError extends Error {

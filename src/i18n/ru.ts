@@ -36,6 +36,7 @@ export const ru = {
         `В строке ${row}, колонка «${column}»: в ячейке больше ${limit.toLocaleString('ru-RU')} символов — в списке для SMS такого не бывает. Проверьте файл: возможно, в ячейку попал лишний текст.`,
       tooSlow: (fileName: string, seconds: number) =>
         `Файл «${fileName}» обрабатывался дольше ${seconds} секунд и был остановлен. Проверьте, что это обычная таблица со списком; большой список разделите на несколько файлов.`,
+      busy: 'Сейчас обрабатываются другие загруженные файлы. Подождите минуту и загрузите этот файл ещё раз.',
       /** Name given to a column whose header cell is empty; `n` counts from 1 as in Excel. */
       unnamedColumn: (n: number) => `Столбец ${n}`,
       /** Suffix that tells apart columns with the same header. */

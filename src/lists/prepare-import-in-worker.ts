@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
 import type { ParseJob } from './prepare-import-job.js';
 import { unpackPrepared, type PrepareOptions, type PreparedImport, type PreparedTransfer } from './prepare-import.js';
@@ -38,6 +39,12 @@ const workerEntry = import.meta.url.endsWith('.ts')
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
+ * Uploads that may wait behind the running parse. Each holds its whole file in memory (up to the
+ * upload cap) and would wait a minute or more anyway: past this, staff are told to try again.
+ */
+export const MAX_WAITING_PARSES = 2;
+
+/**
  * How long a worker waits for the next parse before it ends. Starting one loads SheetJS and the
  * phone metadata (~0.3 s compiled, seconds under tsx); staff who pick another header row or phone
  * column right after an upload, or upload lists one after another, get a warm one. Idle, it ends,
@@ -75,6 +82,7 @@ export function warmImportWorker(limits: WorkerLimits = configuredLimits): void 
  */
 export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
   const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : (options ?? {});
+  if (pending > MAX_WAITING_PARSES) return Promise.reject(new AppError('BUSY', ru.lists.sheet.busy));
   pending++;
   const run = queue.then(
     () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),

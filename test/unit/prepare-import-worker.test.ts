@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prepareImportInWorker } from '../../src/lists/prepare-import-in-worker.js';
+import { isAppError } from '../../src/errors.js';
+import { MAX_WAITING_PARSES, prepareImportInWorker } from '../../src/lists/prepare-import-in-worker.js';
 import { xlsxBuffer } from '../helpers/harness.js';
 
 test('a list is read in a worker thread: phones normalised, the rejected rows named', async () => {
@@ -55,4 +56,15 @@ test('a worker warmed ahead of an upload (the lists pages do it) parses the uplo
     assert.deepEqual(r.result.contacts.map((c) => [c.phone, c.fields['Имя']]), [['+79123456789', name]]);
     assert.deepEqual(r.result.notes.map((n) => n.kind), ['other-phones']);
   }
+});
+
+test('uploads beyond the running one and those waiting are refused at once (503, in Russian), not queued without end', async () => {
+  const data = xlsxBuffer([['Телефон'], ['89123456789']]);
+  const accepted = Array.from({ length: MAX_WAITING_PARSES + 1 }, () => prepareImportInWorker(data, 'a.xlsx', undefined));
+  const refused = await prepareImportInWorker(data, 'b.xlsx', undefined).then(() => null, (err: unknown) => err);
+  assert.ok(isAppError(refused) && refused.status === 503, 'refused with BUSY');
+  assert.match((refused as Error).message, /Подождите минуту/);
+  for (const r of await Promise.all(accepted)) assert.equal(r.kind, 'ok');
+  // Once they are through, uploads are taken again.
+  assert.equal((await prepareImportInWorker(data, 'c.xlsx', undefined)).kind, 'ok');
 });
