@@ -47,7 +47,7 @@ test('new campaign page: two lists and a tag, fields follow the choice, a defaul
   await page.getByTestId('translit').check();
   await page.getByTestId('preview-button').click();
   await page.getByTestId('preview').waitFor();
-  assert.match((await page.getByTestId('translit-saving').textContent()) ?? '', /Транслит экономит 4 частей и 0,24/, '4 recipients, 2 parts each in Cyrillic, 1 in Latin');
+  assert.match((await page.getByTestId('translit-saving').textContent()) ?? '', /Транслит экономит 4 части и 0,24/, '4 recipients, 2 parts each in Cyrillic, 1 in Latin');
   await page.getByTestId('duplicates-across-lists').waitFor();
   await page.getByTestId('preview-search').fill('анталья');
   await page.getByTestId('preview-search-button').click();
