@@ -680,6 +680,9 @@ async function main(): Promise<void> {
       process.stdout.write(`     ${String(n).padStart(6)} × ${(total / n).toFixed(2).padStart(6)} ms = ${total.toFixed(0).padStart(6)} ms  ${text}\n`);
     }
     if (run1.timedOut || sent1 !== e2e.sendable || sim1Stats.duplicatePayloads > 0) exitCode = 1;
+    // A campaign cut short by the phase timeout must not stay running: started first, it would be
+    // served before the realistic campaigns below and starve them.
+    if (run1.timedOut) await e2e.campaigns.act(e2e.campaignId, 'cancel').catch(() => undefined);
 
     // ---- 2. ceiling
     const sim2 = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
@@ -725,6 +728,8 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, mem1.rss);
     await d3.stop();
     await sim3.close();
+    // Its spare waiting messages must not be sent by the built service below.
+    await real.campaigns.act(real.campaignId, 'cancel').catch(() => undefined);
     const sent3 = run3.counts.sent ?? 0;
     const cpuPerMsg3 = run3.cpuMs / Math.max(1, sent3);
     process.stdout.write(
