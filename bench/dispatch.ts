@@ -16,7 +16,8 @@
  * The simulator runs in a child process (bench/sim-child.ts) so that process.cpuUsage() here is
  * the sender's CPU only; PostgreSQL is a separate server anyway. Logs go at `info` (the production
  * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
- * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL.
+ * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL,
+ * BENCH_CPU_PROF (a folder: V8 CPU profiles of the built service go there).
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -102,7 +103,9 @@ async function builtServiceIdleCpuMsPerS(databaseUrl: string, amiPort: number): 
 function spawnBuilt(databaseUrl: string, amiPort: number, instanceId: string, logLevel: string) {
   const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   if (!existsSync(entry) || !existsSync('/proc/self/stat')) return null;
-  return spawn(process.execPath, [entry, 'serve'], {
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the built service (where its CPU goes), written on exit.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return spawn(process.execPath, [...profile, entry, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: logLevel, PORT: '0', DATABASE_URL: databaseUrl,
       AMI_HOST: '127.0.0.1', AMI_PORT: String(amiPort), AMI_USER: 'simcast', AMI_SECRET: 'simcast',

@@ -286,7 +286,6 @@ export class Dispatcher {
       // Read once per tick at most, and only when not cached: a claim that finds nothing with a
       // list read in an earlier tick reads it again and tries once more (a campaign started since).
       let campaignsFresh = false;
-      const claimedFrom = new Set<number>();
       try {
         for (const modem of free) {
           const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
@@ -324,7 +323,9 @@ export class Dispatcher {
           }
           const { message } = outcome;
           claimed++;
-          if (message.campaignId !== null) claimedFrom.add(message.campaignId);
+          // Not finished while this message is in flight; its own settle makes it a candidate again.
+          // (Right after the claim: its report cannot have been applied before it was even sent.)
+          if (message.campaignId !== null) this.finishCandidates.delete(message.campaignId);
           this.inFlight.set(modem.device, {
             messageId: message.id,
             imsi: modem.imsi!,
@@ -342,7 +343,6 @@ export class Dispatcher {
         }
       }
       this.workLikely = claimed > 0 && !foundNothing;
-      for (const id of claimedFrom) this.finishCandidates.delete(id);
       // A modem found nothing it may send now: a retry's backoff may end before anything else.
       if (foundNothing) {
         const retryAt = await repo.nextRetryAt(clock.now());
