@@ -35,6 +35,7 @@ import { CampaignsService } from '../src/campaigns/campaigns-service.js';
 import { systemClock } from '../src/clock.js';
 import type { Knex } from '../src/db/knex.js';
 import { DispatchRepo } from '../src/dispatcher/dispatch-repo.js';
+import { PhoneKeys } from '../src/compliance/phone-keys.js';
 import { Dispatcher } from '../src/dispatcher/dispatcher.js';
 import type { MessageState } from '../src/dispatcher/message-state.js';
 import { ListsRepo } from '../src/lists/lists-repo.js';
@@ -309,8 +310,11 @@ async function startDispatch(knex: Knex, port: number, log: Logger, instanceId: 
   const gateway = new DongleGateway({ host: '127.0.0.1', port, username: 'simcast', secret: 'simcast', log: log.child({ component: 'ami' }) });
   if (!(await gateway.start())) throw new Error(`gateway could not connect: ${gateway.lastError}`);
   const settings = new SettingsRepo(knex);
+  // As the service does: the phone-key secret loaded once, not read inside every claim.
+  const phoneKeys = new PhoneKeys();
+  await phoneKeys.load(knex);
   const dispatcher = new Dispatcher({
-    repo: new DispatchRepo(knex, instanceId),
+    repo: new DispatchRepo(knex, instanceId, phoneKeys),
     sims: new SimsRepo(knex),
     gateway,
     clock: systemClock,

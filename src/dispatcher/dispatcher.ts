@@ -266,7 +266,8 @@ export class Dispatcher {
       this.campaigns = null;
       this.noNotificationsSince = null;
     }
-    this.workLikely = false;
+    // With no modem free nothing was learnt: the last claims' verdict stands.
+    if (free.length > 0) this.workLikely = false;
     if (work) {
       const current = await readSettings();
       const now = clock.now();
