@@ -17,7 +17,8 @@
  * the sender's CPU only; PostgreSQL is a separate server anyway. Logs go at `info` (the production
  * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
  * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL,
- * BENCH_CPU_PROF (a folder: V8 CPU profiles of the built service go there).
+ * BENCH_CPU_PROF (a folder: V8 CPU profiles of the built service go there), BENCH_ONLY_BUILT=1 (only the
+ * built service's idle and realistic figures: a quick before/after on a busy machine).
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -637,6 +638,21 @@ async function main(): Promise<void> {
     await new SettingsRepo(knex).update(benchSettings, systemClock.now());
     const log = silentOrDevNull();
     process.stdout.write(`PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms\n\n`);
+
+    if (process.env.BENCH_ONLY_BUILT === '1') {
+      // Only what a PBX runs, for quick before/after comparisons on a busy machine: idle, then realistic.
+      const sim = await startSimulator({ modems: 2, delayPerPartMs: 1500 });
+      const idle = await builtServiceIdleCpuMsPerS(testDb.url, sim.port);
+      await sim.close();
+      const perModem = Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
+      const seeded = await seedCampaign(knex, REAL_MODEMS * (perModem + 2), 'bench-realistic-built');
+      const r = await builtServiceRealistic(knex, testDb.url, seeded.campaigns, seeded.campaignId, REAL_MODEMS * perModem, (REAL_SECONDS + 20) * 1000);
+      process.stdout.write(
+        `built service: idle ${idle?.toFixed(2)} ms CPU/s; realistic ${r?.sent} sent in ${((r?.wallMs ?? 0) / 1000).toFixed(1)} s, ` +
+          `CPU ${r?.cpuMs.toFixed(0)} ms = ${r ? (r.cpuMs / Math.max(1, r.sent)).toFixed(2) : '—'} ms per message\n`,
+      );
+      return;
+    }
 
     // ---- 0. the whole service, idle
     const sim0 = await startSimulator({ modems: 2, delayPerPartMs: 1500 });

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
-import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
+import { periodKeys, simBudgetState, toSim, type SimRecord } from '../sims/sims-repo.js';
 import { consentedSql, numberLockSql } from '../compliance/compliance-repo.js';
 import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
 import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
+import { hotSql, type HotSql, type Run, type SqlTransaction } from './hot-sql.js';
 
 /** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
 export interface ClaimedMessage {
@@ -70,11 +71,16 @@ const maxSkipsPerClaim = 100;
  * same queries run under a fake clock in tests.
  */
 export class DispatchRepo {
+  /** The hot path's statements (claim, report): pg's own queries on PostgreSQL, knex on PGlite. */
+  private readonly sql: HotSql;
+
   constructor(
     private readonly knex: Knex,
     readonly instanceId: string,
     private readonly phoneKeys = new PhoneKeys(),
-  ) {}
+  ) {
+    this.sql = hotSql(knex);
+  }
 
   /**
    * After a crash or restart: messages this instance left in `sending` may or may not have
@@ -96,7 +102,10 @@ export class DispatchRepo {
    * the campaign's status here makes pause and cancel act before the next message.
    */
   async claimForSim(imsi: string, device: string, ctx: ClaimContext): Promise<ClaimOutcome> {
-    return this.knex.transaction(async (trx) => {
+    // The phone-key secret is read before the claim holds a connection: claims side by side, each
+    // waiting inside its transaction for a second connection, could take the whole pool.
+    if (this.sql.pooled) await this.phoneKeys.load(this.knex);
+    return this.sql.transaction(async (trx) => {
       const sim = await this.lockSim(trx, imsi, ctx);
       if (!sim) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
       const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
@@ -120,10 +129,11 @@ export class DispatchRepo {
         const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
         const exclusion = await this.reserveUnlessExcluded(trx, row, sim.imsi, new Date(ctx.now.getTime() + pauseMs), ctx);
         if (!exclusion) return { kind: 'claimed', message: toClaimed(row), sim, skipped, ...seen };
-        await trx('messages').where({ id: row.id }).update({
-          state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null,
-          price_per_part: null, claimed_at: null, attempts: row.attempts - 1,
-        });
+        await trx.run(
+          `update messages set state = 'skipped', error = ?, finished_at = ?, modem = null, imsi = null, instance_id = null,
+                  price_per_part = null, claimed_at = null, attempts = ? where id = ?`,
+          [exclusion.text, ctx.now, row.attempts - 1, row.id],
+        );
         skipped.push({ id: Number(row.id), campaignId: row.campaign_id ?? null });
         if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true, ...seen };
       }
@@ -138,20 +148,22 @@ export class DispatchRepo {
    * the row version the lock returns differs from the one in the statement's snapshot exactly
    * when a write committed in between: only then is the ledger read again, now under the lock.
    */
-  private async lockSim(trx: Knex.Transaction, imsi: string, ctx: ClaimContext): Promise<SimRecord | null> {
+  private async lockSim(trx: SqlTransaction, imsi: string, ctx: ClaimContext): Promise<SimRecord | null> {
     const { day, month } = periodKeys(ctx.now, ctx.timeZone);
-    const locked = await trx.raw(
-      `select s.*,
-              coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_today,
-              coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_month,
-              (select x.xmin from sims x where x.imsi = s.imsi) = s.xmin as fresh
-         from sims s where s.imsi = ? for update`,
-      [day, month, imsi],
-    );
-    const row = locked.rows[0] as Record<string, unknown> | undefined;
+    const read = (lock: boolean) =>
+      trx.run(
+        `select s.*,
+                coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_today,
+                coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_month,
+                (select x.xmin from sims x where x.imsi = s.imsi) = s.xmin as fresh
+           from sims s where s.imsi = ?${lock ? ' for update' : ''}`,
+        [day, month, imsi],
+      );
+    const row = (await read(true))[0];
     if (!row) return null;
     if (row.fresh === true) return toSim(row);
-    return toSim(await simsWithUsage(trx, ctx.now, ctx.timeZone).where('s.imsi', imsi).first());
+    // The lock is held now: a new statement sees every reservation committed before it.
+    return toSim((await read(false))[0]!);
   }
 
   /**
@@ -161,7 +173,7 @@ export class DispatchRepo {
    * fact combinations it allows. Returns why the message must not go, or null (reserved).
    */
   private async reserveUnlessExcluded(
-    trx: Knex.Transaction,
+    trx: SqlTransaction,
     row: ClaimedRow,
     imsi: string,
     nextSendAt: Date,
@@ -174,8 +186,8 @@ export class DispatchRepo {
     }
     const allowed = allowedFacts(kind);
     const { day, month } = periodKeys(ctx.now, ctx.timeZone);
-    const phoneKey = kind === 'opt-out-confirmation' ? '' : await this.phoneKeys.keyOf(trx, row.phone);
-    const result = await trx.raw(
+    const phoneKey = kind === 'opt-out-confirmation' ? '' : await this.phoneKeys.keyOf(trx.knex, row.phone);
+    const rows = await trx.run(
       `with facts as (
          select exists (select 1 from stop_list where phone = ?) as stop_listed,
                 exists (select 1 from suppressions where phone_key = ?) as suppressed,
@@ -193,7 +205,7 @@ export class DispatchRepo {
        select stop_listed, suppressed, consented from facts`,
       [row.phone, phoneKey, row.phone, ctx.now, allowed, imsi, day, row.parts, imsi, month, row.parts, nextSendAt, imsi],
     );
-    const facts = result.rows[0] as { stop_listed: boolean; suppressed: boolean; consented: boolean };
+    const facts = rows[0] as { stop_listed: boolean; suppressed: boolean; consented: boolean };
     return recipientExclusion({ kind, stopListed: facts.stop_listed, suppressed: facts.suppressed, consented: facts.consented });
   }
 
@@ -204,15 +216,15 @@ export class DispatchRepo {
    * with 100k waiting, measured by bench/dispatch).
    */
   private async claimNextMessage(
-    trx: Knex.Transaction,
+    trx: SqlTransaction,
     imsi: string,
     device: string,
     budget: number,
     price: number,
     ctx: ClaimContext,
   ): Promise<{ row: ClaimedRow | null; noNotifications: boolean }> {
-    const claim = async (where: string, bindings: Knex.RawBinding[], order: string): Promise<ClaimedRow | null> => {
-      const result = await trx.raw(
+    const claim = async (where: string, bindings: unknown[], order: string): Promise<ClaimedRow | null> => {
+      const rows = await trx.run(
         `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
                 attempts = attempts + 1, error = null, price_per_part = ?
           where id = (
@@ -229,7 +241,7 @@ export class DispatchRepo {
                     (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
       );
-      return (result.rows[0] as ClaimedRow | undefined) ?? null;
+      return (rows[0] as ClaimedRow | undefined) ?? null;
     };
     // Whether this claim saw that no notification waits at all (so the caller may skip the probe).
     let noNotifications = ctx.notificationsMayWait === false;
@@ -242,9 +254,9 @@ export class DispatchRepo {
       if (notification) return { row: notification, noNotifications: false };
       // A probe limited by the window, the budget, a backoff or a lock may have passed one over:
       // only a cheap exact look says none waits.
-      noNotifications = !(await this.notificationWaits(trx));
+      noNotifications = !(await this.notificationWaits(trx.run));
     }
-    for (const c of ctx.campaigns ?? (await this.runningCampaigns(trx))) {
+    for (const c of ctx.campaigns ?? (await this.runningCampaigns(trx.run))) {
       if (!ctx.windowOpen && !c.ignoreWindow) continue;
       if (c.sims && !c.sims.includes(imsi)) continue;
       // The status is checked again inside the claim: a pause committed meanwhile wins.
@@ -258,18 +270,15 @@ export class DispatchRepo {
     return { row: null, noNotifications };
   }
 
-  private async notificationWaits(db: Knex | Knex.Transaction): Promise<boolean> {
-    const result = await db.raw(`select exists (select 1 from messages where state = 'waiting' and campaign_id is null) as waits`);
-    return Boolean(result.rows[0]?.waits);
+  private async notificationWaits(run: Run): Promise<boolean> {
+    const rows = await run(`select exists (select 1 from messages where state = 'waiting' and campaign_id is null) as waits`, []);
+    return Boolean(rows[0]?.waits);
   }
 
   /** Running campaigns in the order they are served: the first started first. */
-  async runningCampaigns(db: Knex | Knex.Transaction = this.knex): Promise<RunningCampaign[]> {
-    const rows: Array<{ id: number; ignore_window: boolean; sims: string[] | null }> = await db('campaigns')
-      .where({ status: 'running' })
-      .orderBy([{ column: 'started_at' }, { column: 'id' }])
-      .select('id', 'ignore_window', 'sims');
-    return rows.map((c) => ({ id: c.id, ignoreWindow: c.ignore_window, sims: c.sims }));
+  async runningCampaigns(run: Run = this.sql.run): Promise<RunningCampaign[]> {
+    const rows = await run(`select id, ignore_window, sims from campaigns where status = 'running' order by started_at, id`, []);
+    return rows.map((c) => ({ id: Number(c.id), ignoreWindow: Boolean(c.ignore_window), sims: (c.sims as string[] | null) ?? null }));
   }
 
   /**
@@ -325,7 +334,7 @@ export class DispatchRepo {
     pace: { imsi: string; nextSendAt: Date },
   ): Promise<{ campaignId: number | null; imsi: string | null } | null> {
     const sentAt = t.state === 'sent' ? ', sent_at = ?' : '';
-    const result = await this.knex.raw(
+    const rows = await this.sql.run(
       `with m as (
          update messages set state = ?, error = ?, finished_at = ?${sentAt}
           where id = ? and state = any(?::text[])
@@ -336,7 +345,7 @@ export class DispatchRepo {
        select campaign_id, imsi from m`,
       [t.state, t.error, now, ...(sentAt ? [now] : []), id, [...from], pace.nextSendAt, pace.imsi],
     );
-    const row = result.rows[0] as { campaign_id: number | null; imsi: string | null } | undefined;
+    const row = rows[0] as { campaign_id: number | null; imsi: string | null } | undefined;
     return row ? { campaignId: row.campaign_id ?? null, imsi: row.imsi ?? null } : null;
   }
 
