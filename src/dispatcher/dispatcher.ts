@@ -122,6 +122,8 @@ export class Dispatcher {
   private noNotificationsSince: number | null = null;
   /** Settings as read at the start of the last tick; reports between ticks use them. */
   private lastSettings: Settings | null = null;
+  /** performance.now() of the last settings read (real time: how stale they may be, not policy). */
+  private settingsReadAt = -Infinity;
   /** Clock time (ms) of the last look for orphans and overdue rows in the database. */
   private housekeptAt = -Infinity;
   /**
@@ -155,8 +157,13 @@ export class Dispatcher {
 
   /** One pass: settle overdue messages, hand a message to every free SIM, finish campaigns. */
   tick(): Promise<TickResult> {
+    return this.tickOnce(false);
+  }
+
+  /** `reuseSettings`: the loop's ticks may use settings read less than `idleMs` ago (real time). */
+  private tickOnce(reuseSettings: boolean): Promise<TickResult> {
     // Ticks never overlap: a second caller waits for the running one.
-    this.ticking ??= this.doTick().finally(() => {
+    this.ticking ??= this.doTick(reuseSettings).finally(() => {
       this.ticking = null;
     });
     return this.ticking;
@@ -168,7 +175,7 @@ export class Dispatcher {
     while (!signal.aborted) {
       let wakeAt: Date | null = null;
       try {
-        wakeAt = (await this.tick()).wakeAt;
+        wakeAt = (await this.tickOnce(true)).wakeAt;
       } catch (error) {
         this.log.error({ event: 'dispatch.tick-failed', err: error }, 'dispatcher tick failed');
       }
@@ -203,6 +210,7 @@ export class Dispatcher {
   /** A hint that something changed (campaign started, modem freed): tick soon. */
   notify(): void {
     // Anything may have changed: campaigns (started, paused, cancelled), a queued notification.
+    this.settingsReadAt = -Infinity;
     this.finishAll = true;
     this.campaigns = null;
     this.noNotificationsSince = null;
@@ -235,12 +243,19 @@ export class Dispatcher {
    * probe (`hasWork`); settings are read only when something needs them; orphans and overdue rows
    * are looked for in the database every `housekeepingMs` (or when one of ours runs out of time).
    */
-  private async doTick(): Promise<TickResult> {
+  private async doTick(reuseSettings: boolean): Promise<TickResult> {
     const { repo, clock, gateway } = this.deps;
     const nowMs = clock.now().getTime();
     let settings: Settings | null = null;
     const readSettings = async () => {
-      settings ??= await this.deps.settings();
+      // In the running loop a busy modem set ticks after every report: settings read a moment ago
+      // still hold (a change reaches the loop within `idleMs`, as it did by the idle poll).
+      const recent = reuseSettings && this.lastSettings && performance.now() - this.settingsReadAt < (this.deps.idleMs ?? 5000);
+      if (recent) settings ??= this.lastSettings;
+      if (!settings) {
+        settings = await this.deps.settings();
+        this.settingsReadAt = performance.now();
+      }
       this.lastSettings = settings;
       return settings;
     };
@@ -395,7 +410,8 @@ export class Dispatcher {
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
     const result = await this.deps.gateway.submit({ messageId: this.payloads.of(id), device, to, text, deliveryReport: settings.deliveryReports });
     const t = afterSubmit(result, attempts, this.deps.clock.now());
-    this.log.info({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
+    // A queued send is already logged at info by the gateway: one line per fact on a busy PBX.
+    this.log[result.kind === 'queued' ? 'debug' : 'info']({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) return; // queued: the report settles it
     const refused = result.kind === 'refused';
     if (refused && result.retryable) this.modemsDirty = true;
