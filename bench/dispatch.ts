@@ -761,6 +761,7 @@ async function main(): Promise<void> {
         `   idle baseline: ${idleCpuMsPerS.toFixed(2)} ms CPU per s (${IDLE_MS / 1000} s, nothing to send) → ${((idleCpuMsPerS * run3.wallMs) / 1000 / Math.max(1, sent3)).toFixed(3)} ms of the per-message figure is idle looping\n` +
         `   RSS ${mb(mem0.rss)} → ${mb(mem1.rss)} MB (peak sampled ${mb(peakRss)} MB, process max ${mb(process.resourceUsage().maxRSS * 1024)} MB), heap used ${mb(mem0.heapUsed)} → ${mb(mem1.heapUsed)} MB\n`,
     );
+    process.stdout.write(`   statements by count: ${[...run3.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 12).map(([text, { n }]) => `${n}× ${text.slice(0, 40)}`).join(' | ')}\n`);
     if (run3.timedOut) exitCode = 1;
     rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
 
