@@ -312,8 +312,9 @@ export class Dispatcher {
           const claim = async () => {
             const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns: this.campaigns!, notificationsMayWait });
             if (outcome.kind === 'sim-unavailable') return outcome;
-            if (outcome.noNotifications) this.noNotificationsSince ??= nowMs;
-            else this.noNotificationsSince = null;
+            // A probe that ran and found none starts a new spell without probes; a skipped probe keeps it.
+            if (!outcome.noNotifications) this.noNotificationsSince = null;
+            else if (notificationsMayWait) this.noNotificationsSince = nowMs;
             for (const m of outcome.skipped) {
               if (m.campaignId !== null) this.finishCandidates.add(m.campaignId);
               this.emitState(m.id, m.campaignId, 'skipped');
