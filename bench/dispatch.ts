@@ -16,7 +16,9 @@
  * The simulator runs in a child process (bench/sim-child.ts) so that process.cpuUsage() here is
  * the sender's CPU only; PostgreSQL is a separate server anyway. Logs go at `info` (the production
  * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
- * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL.
+ * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL,
+ * BENCH_CPU_PROF (a folder: V8 CPU profiles of the built service go there), BENCH_ONLY_BUILT=1 (only the
+ * built service's idle and realistic figures: a quick before/after on a busy machine).
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ import { CampaignsService } from '../src/campaigns/campaigns-service.js';
 import { systemClock } from '../src/clock.js';
 import type { Knex } from '../src/db/knex.js';
 import { DispatchRepo } from '../src/dispatcher/dispatch-repo.js';
+import { PhoneKeys } from '../src/compliance/phone-keys.js';
 import { Dispatcher } from '../src/dispatcher/dispatcher.js';
 import type { MessageState } from '../src/dispatcher/message-state.js';
 import { ListsRepo } from '../src/lists/lists-repo.js';
@@ -71,6 +74,7 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const IDLE_SERVICE_SECONDS = intEnv('BENCH_IDLE_SECONDS', 20, 3, 600);
 /** The built service's first half minute includes V8's post-start collections: not idle cost. */
 const BUILT_WARMUP_SECONDS = intEnv('BENCH_BUILT_WARMUP_SECONDS', 30, 0, 600);
+const BUILT_REAL_WARMUP_SECONDS = intEnv('BENCH_BUILT_REAL_WARMUP_SECONDS', 10, 0, 600);
 
 /** CPU ms a process has used, from /proc (Linux; the target platform). */
 function procCpuMs(pid: number): number {
@@ -84,16 +88,8 @@ function procCpuMs(pid: number): number {
  * and simulator, idle; null when there is no build (`npm run build` first).
  */
 async function builtServiceIdleCpuMsPerS(databaseUrl: string, amiPort: number): Promise<number | null> {
-  const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-  if (!existsSync(entry) || !existsSync('/proc/self/stat')) return null;
-  const child = spawn(process.execPath, [entry, 'serve'], {
-    env: {
-      PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', DATABASE_URL: databaseUrl,
-      AMI_HOST: '127.0.0.1', AMI_PORT: String(amiPort), AMI_USER: 'simcast', AMI_SECRET: 'simcast',
-      SESSION_SECRET: 'bench-session-secret-0123456789', INSTANCE_ID: 'bench-built',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawnBuilt(databaseUrl, amiPort, 'bench-built', 'warn');
+  if (!child) return null;
   try {
     await new Promise((resolve) => setTimeout(resolve, BUILT_WARMUP_SECONDS * 1000));
     const t0 = process.hrtime.bigint();
@@ -105,12 +101,83 @@ async function builtServiceIdleCpuMsPerS(databaseUrl: string, amiPort: number): 
     await once(child, 'exit');
   }
 }
+/** The built service as a PBX runs it (`node dist/main.js serve`), in a child process: its CPU comes from /proc. */
+function spawnBuilt(databaseUrl: string, amiPort: number, instanceId: string, logLevel: string) {
+  const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  if (!existsSync(entry) || !existsSync('/proc/self/stat')) return null;
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the built service (where its CPU goes), written on exit.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return spawn(process.execPath, [...profile, entry, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: logLevel, PORT: '0', DATABASE_URL: databaseUrl,
+      AMI_HOST: '127.0.0.1', AMI_PORT: String(amiPort), AMI_USER: 'simcast', AMI_SECRET: 'simcast',
+      SESSION_SECRET: 'bench-session-secret-0123456789', INSTANCE_ID: instanceId,
+    },
+    // stdout (pino's JSON) goes to /dev/null: its cost is counted, as under journald.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+interface BuiltRealistic {
+  sent: number;
+  wallMs: number;
+  cpuMs: number;
+}
+
 /**
- * The cost figures of today (issue #8, before the dispatcher slept until notified) and the
- * targets, printed beside this run's.
+ * REALISTIC against the BUILT service: the same 16 slow modems, the campaign started from here
+ * (the service learns of it from the database, as when another instance or the CLI starts one),
+ * sent messages counted by polling the database from this process; the service's CPU from /proc.
  */
-const TODAY = { idleCpuMsPerS: 15, realisticCpuMsPerMsg: 12.5 };
-const TARGET = { idleCpuMsPerS: 2, realisticCpuMsPerMsg: 5 };
+async function builtServiceRealistic(
+  knex: Knex,
+  databaseUrl: string,
+  campaigns: CampaignsService,
+  campaignId: number,
+  target: number,
+  timeoutMs: number,
+): Promise<BuiltRealistic | null> {
+  const sim = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: REAL_DELAY_MS });
+  const child = spawnBuilt(databaseUrl, sim.port, 'bench-built-real', LOG_LEVEL);
+  if (!child) {
+    await sim.close();
+    return null;
+  }
+  const exited = once(child, 'exit');
+  try {
+    // Start-up (migrations checked, modems listed, V8's first collections) is not per-message cost.
+    const ready = Date.now() + 20_000;
+    while (Date.now() < ready) {
+      const seen = await knex('sims').where({ instance_id: 'bench-built-real' }).count({ n: '*' }).first();
+      if (Number(seen?.n) >= REAL_MODEMS) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await new Promise((resolve) => setTimeout(resolve, BUILT_REAL_WARMUP_SECONDS * 1000));
+    const cpu0 = procCpuMs(child.pid!);
+    const t0 = process.hrtime.bigint();
+    await campaigns.act(campaignId, 'start');
+    let sent = 0;
+    while (sent < target && ms(t0) < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const row = await knex('messages').where({ campaign_id: campaignId, state: 'sent' }).count({ n: '*' }).first();
+      sent = Number(row?.n ?? 0);
+    }
+    return { sent, wallMs: ms(t0), cpuMs: procCpuMs(child.pid!) - cpu0 };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await sim.close();
+  }
+}
+
+/**
+ * The figures before the per-message cuts (README of 1 December 2026: idle built service,
+ * realistic in-process under tsx, end to end 105 of 2292 msg/s) and the targets of issues #8/#10,
+ * printed beside this run's. The same machine measured the built service's realistic cost before
+ * the cuts at 23–27 ms per message while other work loaded both cores.
+ */
+const TODAY = { idleCpuMsPerS: '1.8–3', realisticCpuMsPerMsg: 12.3, statementsPerMsg: 18.7, percentOfCeiling: 4.6 };
+const TARGET = { idleCpuMsPerS: 2, realisticCpuMsPerMsg: 5, statementsPerMsg: 8, percentOfCeiling: 50 };
 
 /**
  * No pauses, the window open all day, limits far above what the bench sends: the bench measures
@@ -246,8 +313,11 @@ async function startDispatch(knex: Knex, port: number, log: Logger, instanceId: 
   const gateway = new DongleGateway({ host: '127.0.0.1', port, username: 'simcast', secret: 'simcast', log: log.child({ component: 'ami' }) });
   if (!(await gateway.start())) throw new Error(`gateway could not connect: ${gateway.lastError}`);
   const settings = new SettingsRepo(knex);
+  // As the service does: the phone-key secret loaded once, not read inside every claim.
+  const phoneKeys = new PhoneKeys();
+  await phoneKeys.load(knex);
   const dispatcher = new Dispatcher({
-    repo: new DispatchRepo(knex, instanceId),
+    repo: new DispatchRepo(knex, instanceId, phoneKeys),
     sims: new SimsRepo(knex),
     gateway,
     clock: systemClock,
@@ -571,6 +641,21 @@ async function main(): Promise<void> {
     const log = silentOrDevNull();
     process.stdout.write(`PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms\n\n`);
 
+    if (process.env.BENCH_ONLY_BUILT === '1') {
+      // Only what a PBX runs, for quick before/after comparisons on a busy machine: idle, then realistic.
+      const sim = await startSimulator({ modems: 2, delayPerPartMs: 1500 });
+      const idle = await builtServiceIdleCpuMsPerS(testDb.url, sim.port);
+      await sim.close();
+      const perModem = Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
+      const seeded = await seedCampaign(knex, REAL_MODEMS * (perModem + 2), 'bench-realistic-built');
+      const r = await builtServiceRealistic(knex, testDb.url, seeded.campaigns, seeded.campaignId, REAL_MODEMS * perModem, (REAL_SECONDS + 20) * 1000);
+      process.stdout.write(
+        `built service: idle ${idle?.toFixed(2)} ms CPU/s; realistic ${r?.sent} sent in ${((r?.wallMs ?? 0) / 1000).toFixed(1)} s, ` +
+          `CPU ${r?.cpuMs.toFixed(0)} ms = ${r ? (r.cpuMs / Math.max(1, r.sent)).toFixed(2) : '—'} ms per message\n`,
+      );
+      return;
+    }
+
     // ---- 0. the whole service, idle
     const sim0 = await startSimulator({ modems: 2, delayPerPartMs: 1500 });
     const service = await startService(
@@ -590,7 +675,7 @@ async function main(): Promise<void> {
     const built = await builtServiceIdleCpuMsPerS(testDb.url, sim0.port);
     await sim0.close();
     if (built === null) process.stdout.write(`   (no build: run npm run build to measure what a PBX runs)\n`);
-    else process.stdout.write(`   the built service (node dist/main.js, after ${BUILT_WARMUP_SECONDS} s of start-up): ${built.toFixed(2)} ms CPU per s (today ${TODAY.idleCpuMsPerS}, target ≤ ${TARGET.idleCpuMsPerS})\n`);
+    else process.stdout.write(`   the built service (node dist/main.js, after ${BUILT_WARMUP_SECONDS} s of start-up): ${built.toFixed(2)} ms CPU per s (before ${TODAY.idleCpuMsPerS}, target ≤ ${TARGET.idleCpuMsPerS})\n`);
     const idleServiceCpuMsPerS = built ?? inProcessIdleCpuMsPerS;
     if (idleServiceCpuMsPerS > TARGET.idleCpuMsPerS) process.stdout.write(`   ! above the target\n`);
 
@@ -620,6 +705,9 @@ async function main(): Promise<void> {
       process.stdout.write(`     ${String(n).padStart(6)} × ${(total / n).toFixed(2).padStart(6)} ms = ${total.toFixed(0).padStart(6)} ms  ${text}\n`);
     }
     if (run1.timedOut || sent1 !== e2e.sendable || sim1Stats.duplicatePayloads > 0) exitCode = 1;
+    // A campaign cut short by the phase timeout must not stay running: started first, it would be
+    // served before the realistic campaigns below and starve them.
+    if (run1.timedOut) await e2e.campaigns.act(e2e.campaignId, 'cancel').catch(() => undefined);
 
     // ---- 2. ceiling
     const sim2 = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
@@ -665,6 +753,8 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, mem1.rss);
     await d3.stop();
     await sim3.close();
+    // Its spare waiting messages must not be sent by the built service below.
+    await real.campaigns.act(real.campaignId, 'cancel').catch(() => undefined);
     const sent3 = run3.counts.sent ?? 0;
     const cpuPerMsg3 = run3.cpuMs / Math.max(1, sent3);
     process.stdout.write(
@@ -673,8 +763,25 @@ async function main(): Promise<void> {
         `   idle baseline: ${idleCpuMsPerS.toFixed(2)} ms CPU per s (${IDLE_MS / 1000} s, nothing to send) → ${((idleCpuMsPerS * run3.wallMs) / 1000 / Math.max(1, sent3)).toFixed(3)} ms of the per-message figure is idle looping\n` +
         `   RSS ${mb(mem0.rss)} → ${mb(mem1.rss)} MB (peak sampled ${mb(peakRss)} MB, process max ${mb(process.resourceUsage().maxRSS * 1024)} MB), heap used ${mb(mem0.heapUsed)} → ${mb(mem1.heapUsed)} MB\n`,
     );
+    process.stdout.write(`   statements by count: ${[...run3.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 12).map(([text, { n }]) => `${n}× ${text.slice(0, 40)}`).join(' | ')}\n`);
     if (run3.timedOut) exitCode = 1;
     rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
+
+    // ---- 3b. realistic against the built service (what a PBX runs), CPU from /proc
+    const realBuilt = await seedCampaign(knex, target + REAL_MODEMS * 2, 'bench-realistic-built');
+    const built3 = await builtServiceRealistic(knex, testDb.url, realBuilt.campaigns, realBuilt.campaignId, target, (REAL_SECONDS + 20) * 1000);
+    const builtCpuPerMsg3 = built3 ? built3.cpuMs / Math.max(1, built3.sent) : null;
+    if (!built3) process.stdout.write(`   (no build: run npm run build to measure the realistic cost of what a PBX runs)\n`);
+    else {
+      process.stdout.write(
+        `   the built service (node dist/main.js serve, log level ${LOG_LEVEL} → /dev/null): ${built3.sent} sent in ${(built3.wallMs / 1000).toFixed(1)} s, ` +
+          `CPU ${built3.cpuMs.toFixed(0)} ms = ${builtCpuPerMsg3!.toFixed(2)} ms per message (SQL statements per message as in this process: same code)\n`,
+      );
+      if (built3.sent < target) exitCode = 1;
+      rows.push([`realistic, BUILT service (child process)`, String(built3.sent), built3.wallMs.toFixed(0), ((built3.sent / built3.wallMs) * 1000).toFixed(1), builtCpuPerMsg3!.toFixed(3), '']);
+    }
+    const realisticCpuPerMsg = builtCpuPerMsg3 ?? cpuPerMsg3;
+    const statementsPerMsg = run3.queries / Math.max(1, sent3);
 
     // ---- 4. claim latency vs queue depth
     const depths = await claimLatencyByDepth(knex, [1000, DEPTH], 25);
@@ -692,9 +799,11 @@ async function main(): Promise<void> {
       if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
     }
     process.stdout.write(
-      `\ncost on the PBX      this run   today   target\n` +
+      `\ncost on the PBX      this run  before   target\n` +
         `idle, ms CPU/s    ${idleServiceCpuMsPerS.toFixed(2).padStart(9)}  ${String(TODAY.idleCpuMsPerS).padStart(6)}  ${`≤ ${TARGET.idleCpuMsPerS}`.padStart(7)}\n` +
-        `realistic, ms/msg ${cpuPerMsg3.toFixed(2).padStart(9)}  ${String(TODAY.realisticCpuMsPerMsg).padStart(6)}  ${`≤ ${TARGET.realisticCpuMsPerMsg}`.padStart(7)}\n`,
+        `realistic, ms/msg ${realisticCpuPerMsg.toFixed(2).padStart(9)}  ${String(TODAY.realisticCpuMsPerMsg).padStart(6)}  ${`≤ ${TARGET.realisticCpuMsPerMsg}`.padStart(7)}   (${builtCpuPerMsg3 === null ? 'in this process under tsx' : `built service; in this process under tsx ${cpuPerMsg3.toFixed(2)}`})\n` +
+        `SQL statements/msg ${statementsPerMsg.toFixed(2).padStart(8)}  ${String(TODAY.statementsPerMsg).padStart(6)}  ${`≤ ${TARGET.statementsPerMsg}`.padStart(7)}   (realistic)\n` +
+        `end to end, % of raw AMI loop ${((rate1 / rawRate) * 100).toFixed(1).padStart(5)}  ${String(TODAY.percentOfCeiling).padStart(6)}  ${`≥ ${TARGET.percentOfCeiling}`.padStart(7)}\n`,
     );
     process.stdout.write(
       `\nrealistic RSS at end ${mb(mem1.rss)} MB, heap ${mb(mem1.heapUsed)} MB; CPU is this process only (simulator in a child, PostgreSQL separate).\n`,

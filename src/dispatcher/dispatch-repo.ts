@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { drawPauseMs, simAvailability } from '../scheduling/sim-budget.js';
-import { periodKeys, simBudgetState, simsWithUsage, toSim, type SimRecord } from '../sims/sims-repo.js';
-import { ComplianceRepo, numberLockSql } from '../compliance/compliance-repo.js';
+import { periodKeys, simBudgetState, toSim, type SimRecord } from '../sims/sims-repo.js';
+import { consentedSql, numberLockSql } from '../compliance/compliance-repo.js';
 import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
 import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
+import { hotSql, type HotSql, type Run, type SqlTransaction } from './hot-sql.js';
 
 /** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
 export interface ClaimedMessage {
@@ -27,6 +28,24 @@ export interface ClaimContext {
   /** Largest message (in parts) this SIM may take; e.g. 1 on classic chan_dongle builds. */
   maxPartsPerMessage: number;
   random: () => number;
+  /**
+   * Running campaigns as the caller last read them (`runningCampaigns`), so a tick reads them
+   * once rather than once per claim; without it the claim reads them itself. A campaign paused
+   * since is still passed over: the claim re-checks its status.
+   */
+  campaigns?: readonly RunningCampaign[];
+  /**
+   * False when the caller knows no notification waits (its last probe found none and nothing was
+   * queued since): the claim then skips the notification probe. Default: probe.
+   */
+  notificationsMayWait?: boolean;
+}
+
+/** A running campaign, in the order campaigns are served (started first, first). */
+export interface RunningCampaign {
+  id: number;
+  ignoreWindow: boolean;
+  sims: string[] | null;
 }
 
 /**
@@ -35,9 +54,9 @@ export interface ClaimContext {
  * again without waiting for its idle sleep.
  */
 export type ClaimOutcome =
-  | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord; skipped: SkippedAtClaim[] }
+  | { kind: 'claimed'; message: ClaimedMessage; sim: SimRecord; skipped: SkippedAtClaim[]; noNotifications?: boolean }
   | { kind: 'sim-unavailable'; reason: string; until: Date | null }
-  | { kind: 'nothing'; skipped: SkippedAtClaim[]; busy?: boolean };
+  | { kind: 'nothing'; skipped: SkippedAtClaim[]; busy?: boolean; noNotifications?: boolean };
 
 export interface SkippedAtClaim {
   id: number;
@@ -52,14 +71,15 @@ const maxSkipsPerClaim = 100;
  * same queries run under a fake clock in tests.
  */
 export class DispatchRepo {
-  private readonly compliance: ComplianceRepo;
+  /** The hot path's statements (claim, report): pg's own queries on PostgreSQL, knex on PGlite. */
+  private readonly sql: HotSql;
 
   constructor(
     private readonly knex: Knex,
     readonly instanceId: string,
     private readonly phoneKeys = new PhoneKeys(),
   ) {
-    this.compliance = new ComplianceRepo(knex);
+    this.sql = hotSql(knex);
   }
 
   /**
@@ -82,13 +102,12 @@ export class DispatchRepo {
    * the campaign's status here makes pause and cancel act before the next message.
    */
   async claimForSim(imsi: string, device: string, ctx: ClaimContext): Promise<ClaimOutcome> {
-    return this.knex.transaction(async (trx) => {
-      // The SIM row lock serialises every claim on this SIM (all campaigns, notifications,
-      // instances). The ledger is read in a statement AFTER the lock is held: in READ COMMITTED a
-      // statement that waited for the lock would still see the ledger as it was when it began.
-      const locked = await trx('sims').where({ imsi }).forUpdate().first('imsi');
-      if (!locked) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
-      const sim = toSim(await simsWithUsage(trx, ctx.now, ctx.timeZone).where('s.imsi', imsi).first());
+    // The phone-key secret is read before the claim holds a connection: claims side by side, each
+    // waiting inside its transaction for a second connection, could take the whole pool.
+    if (this.sql.pooled) await this.phoneKeys.load(this.knex);
+    return this.sql.transaction(async (trx) => {
+      const sim = await this.lockSim(trx, imsi, ctx);
+      if (!sim) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
       const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
       if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
       const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
@@ -99,54 +118,95 @@ export class DispatchRepo {
       // still being written holds that lock exclusively, so its number is passed over, like a
       // locked row, and the facts read after the claim include everything committed before it.
       const skipped: SkippedAtClaim[] = [];
+      let noNotifications = false;
       for (;;) {
-        const row = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
-        if (!row) return { kind: 'nothing', skipped };
-        const exclusion = await this.exclusionOf(trx, row, ctx.now);
-        if (!exclusion) return { kind: 'claimed', message: await this.reserveFor(trx, row, sim, ctx), sim, skipped };
-        await trx('messages').where({ id: row.id }).update({
-          state: 'skipped', error: exclusion.text, finished_at: ctx.now, modem: null, imsi: null, instance_id: null,
-          price_per_part: null, claimed_at: null, attempts: row.attempts - 1,
-        });
+        const next = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+        noNotifications = next.noNotifications;
+        const row = next.row;
+        // `noNotifications` only when true: a plain outcome stays as it always was.
+        const seen = noNotifications ? { noNotifications } : {};
+        if (!row) return { kind: 'nothing', skipped, ...seen };
+        const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
+        const exclusion = await this.reserveUnlessExcluded(trx, row, sim.imsi, new Date(ctx.now.getTime() + pauseMs), ctx);
+        if (!exclusion) return { kind: 'claimed', message: toClaimed(row), sim, skipped, ...seen };
+        await trx.run(
+          `update messages set state = 'skipped', error = ?, finished_at = ?, modem = null, imsi = null, instance_id = null,
+                  price_per_part = null, claimed_at = null, attempts = ? where id = ?`,
+          [exclusion.text, ctx.now, row.attempts - 1, row.id],
+        );
         skipped.push({ id: Number(row.id), campaignId: row.campaign_id ?? null });
-        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true };
+        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true, ...seen };
       }
     });
   }
 
-  /** The claimed message's parts go into the SIM's ledger and the SIM's next slot is set. */
-  private async reserveFor(
-    trx: Knex.Transaction,
-    row: { id: number | string; campaign_id: number | null; phone: string; text: string; parts: number; attempts: number },
-    sim: SimRecord,
-    ctx: ClaimContext,
-  ): Promise<ClaimedMessage> {
-    const message: ClaimedMessage = {
-      id: Number(row.id),
-      campaignId: row.campaign_id ?? null,
-      phone: row.phone,
-      text: row.text,
-      parts: row.parts,
-      attempts: row.attempts,
-    };
-    await this.reserve(trx, sim.imsi, message.parts, ctx);
-    const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
-    await trx('sims').where({ imsi: sim.imsi }).update({ next_send_at: new Date(ctx.now.getTime() + pauseMs) });
-    return message;
+  /**
+   * Locks the SIM row (serialising every claim on this SIM: all campaigns, notifications,
+   * instances) and reads it with its ledger. In READ COMMITTED a statement sees the ledger as it
+   * was when the statement began, so a statement that WAITED for the lock could miss the parts
+   * the lock holder just reserved. Every reservation also writes the SIM row (its next slot), so
+   * the row version the lock returns differs from the one in the statement's snapshot exactly
+   * when a write committed in between: only then is the ledger read again, now under the lock.
+   */
+  private async lockSim(trx: SqlTransaction, imsi: string, ctx: ClaimContext): Promise<SimRecord | null> {
+    const { day, month } = periodKeys(ctx.now, ctx.timeZone);
+    const read = (lock: boolean) =>
+      trx.run(
+        `select s.*,
+                coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_today,
+                coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_month,
+                (select x.xmin from sims x where x.imsi = s.imsi) = s.xmin as fresh
+           from sims s where s.imsi = ?${lock ? ' for update' : ''}`,
+        [day, month, imsi],
+      );
+    const row = (await read(true))[0];
+    if (!row) return null;
+    if (row.fresh === true) return toSim(row);
+    // The lock is held now: a new statement sees every reservation committed before it.
+    return toSim((await read(false))[0]!);
   }
 
-  /** Why a just-claimed message must not go (pure `recipientExclusion` over facts read in the claim), or null. */
-  private async exclusionOf(
-    trx: Knex.Transaction,
-    row: { phone: string; campaign_id: number | null; purpose: string; kind: string | null },
-    now: Date,
+  /**
+   * The claimed message's recipient facts (stop-list, suppression, consent) are read and, if the
+   * pure `recipientExclusion` lets them through, its parts go into the SIM's ledger and the SIM's
+   * next slot is set — one statement. The policy stays in TypeScript: the statement gets the
+   * fact combinations it allows. Returns why the message must not go, or null (reserved).
+   */
+  private async reserveUnlessExcluded(
+    trx: SqlTransaction,
+    row: ClaimedRow,
+    imsi: string,
+    nextSendAt: Date,
+    ctx: ClaimContext,
   ): Promise<Exclusion | null> {
-    if (row.purpose === 'opt-out-confirmation') return null;
-    const kind: MessageKind = row.campaign_id === null ? 'notification' : (row.kind as MessageKind);
+    const kind: MessageKind = row.purpose === 'opt-out-confirmation' ? 'opt-out-confirmation' : row.campaign_id === null ? 'notification' : (row.kind as MessageKind);
     // Only an erased message carries something else than E.164 (a marker): never send it.
-    if (!/^\+\d{8,15}$/.test(row.phone)) return recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false });
-    const facts = await this.compliance.recipientFacts(trx, row.phone, await this.phoneKeys.keyOf(trx, row.phone), now);
-    return recipientExclusion({ kind, ...facts });
+    if (kind !== 'opt-out-confirmation' && !/^\+\d{8,15}$/.test(row.phone)) {
+      return recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false });
+    }
+    const allowed = allowedFacts(kind);
+    const { day, month } = periodKeys(ctx.now, ctx.timeZone);
+    const phoneKey = kind === 'opt-out-confirmation' ? '' : await this.phoneKeys.keyOf(trx.knex, row.phone);
+    const rows = await trx.run(
+      `with facts as (
+         select exists (select 1 from stop_list where phone = ?) as stop_listed,
+                exists (select 1 from suppressions where phone_key = ?) as suppressed,
+                ${consentedSql('?')} as consented),
+       go as (
+         select 1 from facts
+          where (stop_listed::int | (suppressed::int << 1) | (consented::int << 2)) = any(?::int[])),
+       ledger as (
+         insert into sim_usage (imsi, period, parts)
+         select v.imsi, v.period, v.parts from (values (?, ?, ?::int), (?, ?, ?::int)) v(imsi, period, parts)
+          where exists (select 1 from go)
+         on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts),
+       slot as (
+         update sims set next_send_at = ? where imsi = ? and exists (select 1 from go))
+       select stop_listed, suppressed, consented from facts`,
+      [row.phone, phoneKey, row.phone, ctx.now, allowed, imsi, day, row.parts, imsi, month, row.parts, nextSendAt, imsi],
+    );
+    const facts = rows[0] as { stop_listed: boolean; suppressed: boolean; consented: boolean };
+    return recipientExclusion({ kind, stopListed: facts.stop_listed, suppressed: facts.suppressed, consented: facts.consented });
   }
 
   /**
@@ -155,9 +215,16 @@ export class DispatchRepo {
    * join in one statement made PostgreSQL sort every waiting row on every claim (33 ms per claim
    * with 100k waiting, measured by bench/dispatch).
    */
-  private async claimNextMessage(trx: Knex.Transaction, imsi: string, device: string, budget: number, price: number, ctx: ClaimContext) {
-    const claim = (where: string, bindings: Knex.RawBinding[], order: string) =>
-      trx.raw(
+  private async claimNextMessage(
+    trx: SqlTransaction,
+    imsi: string,
+    device: string,
+    budget: number,
+    price: number,
+    ctx: ClaimContext,
+  ): Promise<{ row: ClaimedRow | null; noNotifications: boolean }> {
+    const claim = async (where: string, bindings: unknown[], order: string): Promise<ClaimedRow | null> => {
+      const rows = await trx.run(
         `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
                 attempts = attempts + 1, error = null, price_per_part = ?
           where id = (
@@ -174,37 +241,44 @@ export class DispatchRepo {
                     (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
         [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
       );
-    // Outside the window a notification goes if its template says any hour (keep_window false), or
-    // it follows the setting (null) and the setting lets notifications go at any hour.
-    const notifications = ctx.windowOpen
-      ? await claim('campaign_id is null', [], 'priority desc, id')
-      : await claim('campaign_id is null and (keep_window = false or (keep_window is null and ?))', [ctx.notificationsIgnoreWindow], 'priority desc, id');
-    if (notifications.rows[0]) return notifications.rows[0];
-    const campaigns: Array<{ id: number; ignore_window: boolean; sims: string[] | null }> = await trx('campaigns')
-      .where({ status: 'running' })
-      .orderBy([{ column: 'started_at' }, { column: 'id' }])
-      .select('id', 'ignore_window', 'sims');
-    for (const c of campaigns) {
-      if (!ctx.windowOpen && !c.ignore_window) continue;
+      return (rows[0] as ClaimedRow | undefined) ?? null;
+    };
+    // Whether this claim saw that no notification waits at all (so the caller may skip the probe).
+    let noNotifications = ctx.notificationsMayWait === false;
+    if (!noNotifications) {
+      // Outside the window a notification goes if its template says any hour (keep_window false), or
+      // it follows the setting (null) and the setting lets notifications go at any hour.
+      const notification = ctx.windowOpen
+        ? await claim('campaign_id is null', [], 'priority desc, id')
+        : await claim('campaign_id is null and (keep_window = false or (keep_window is null and ?))', [ctx.notificationsIgnoreWindow], 'priority desc, id');
+      if (notification) return { row: notification, noNotifications: false };
+      // A probe limited by the window, the budget, a backoff or a lock may have passed one over:
+      // only a cheap exact look says none waits.
+      noNotifications = !(await this.notificationWaits(trx.run));
+    }
+    for (const c of ctx.campaigns ?? (await this.runningCampaigns(trx.run))) {
+      if (!ctx.windowOpen && !c.ignoreWindow) continue;
       if (c.sims && !c.sims.includes(imsi)) continue;
       // The status is checked again inside the claim: a pause committed meanwhile wins.
-      const result = await claim(
+      const row = await claim(
         `campaign_id = ? and exists (select 1 from campaigns c where c.id = messages.campaign_id and c.status = 'running')`,
         [c.id],
         'id',
       );
-      if (result.rows[0]) return result.rows[0];
+      if (row) return { row, noNotifications };
     }
-    return null;
+    return { row: null, noNotifications };
   }
 
-  private async reserve(trx: Knex.Transaction, imsi: string, parts: number, ctx: ClaimContext): Promise<void> {
-    const { day, month } = periodKeys(ctx.now, ctx.timeZone);
-    await trx.raw(
-      `insert into sim_usage (imsi, period, parts) values (?, ?, ?), (?, ?, ?)
-       on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts`,
-      [imsi, day, parts, imsi, month, parts],
-    );
+  private async notificationWaits(run: Run): Promise<boolean> {
+    const rows = await run(`select exists (select 1 from messages where state = 'waiting' and campaign_id is null) as waits`, []);
+    return Boolean(rows[0]?.waits);
+  }
+
+  /** Running campaigns in the order they are served: the first started first. */
+  async runningCampaigns(run: Run = this.sql.run): Promise<RunningCampaign[]> {
+    const rows = await run(`select id, ignore_window, sims from campaigns where status = 'running' order by started_at, id`, []);
+    return rows.map((c) => ({ id: Number(c.id), ignoreWindow: Boolean(c.ignore_window), sims: (c.sims as string[] | null) ?? null }));
   }
 
   /**
@@ -244,6 +318,35 @@ export class DispatchRepo {
       }
       return { campaignId: row.campaign_id ?? null, imsi: row.imsi ?? null };
     });
+  }
+
+  /**
+   * A report's transition and the SIM's pacing after it, in one statement (no transaction): the
+   * message moves only from one of `from`, and only then does the SIM's pause start from now
+   * (`nextSendAt`) and its failure count reset. For the common case; a refusal that gives parts
+   * back, or a failure the SIM is blamed for, goes through `apply` and `afterSend`.
+   */
+  async applyAndPace(
+    id: number,
+    from: readonly MessageState[],
+    t: Exclude<Transition, { state: 'waiting' }>,
+    now: Date,
+    pace: { imsi: string; nextSendAt: Date },
+  ): Promise<{ campaignId: number | null; imsi: string | null } | null> {
+    const sentAt = t.state === 'sent' ? ', sent_at = ?' : '';
+    const rows = await this.sql.run(
+      `with m as (
+         update messages set state = ?, error = ?, finished_at = ?${sentAt}
+          where id = ? and state = any(?::text[])
+          returning campaign_id, imsi),
+       pace as (
+         update sims set next_send_at = ?, consecutive_failures = 0, out_of_rotation_until = null
+          where imsi = (select coalesce(m.imsi, ?) from m))
+       select campaign_id, imsi from m`,
+      [t.state, t.error, now, ...(sentAt ? [now] : []), id, [...from], pace.nextSendAt, pace.imsi],
+    );
+    const row = rows[0] as { campaign_id: number | null; imsi: string | null } | undefined;
+    return row ? { campaignId: row.campaign_id ?? null, imsi: row.imsi ?? null } : null;
   }
 
   async stateOf(id: number): Promise<MessageState | null> {
@@ -310,13 +413,44 @@ export class DispatchRepo {
     return Boolean(result.rows[0]?.work);
   }
 
-  /** Running campaigns with nothing left waiting or sending become `finished`. */
-  async finishCampaigns(now: Date): Promise<number[]> {
+  /** Running campaigns (of `only`, when given) with nothing left waiting or sending become `finished`. */
+  async finishCampaigns(now: Date, only: readonly number[] | null = null): Promise<number[]> {
     const rows = await this.knex('campaigns as c')
       .where('c.status', 'running')
+      .modify((q) => {
+        if (only) q.whereIn('c.id', only);
+      })
       .whereNotExists((q) => q.from('messages as m').whereRaw('m.campaign_id = c.id').whereIn('m.state', ['waiting', 'sending']))
       .update({ status: 'finished', finished_at: now })
       .returning('id');
     return rows.map((r: { id: number }) => r.id);
   }
+}
+
+/** What the claim statement returns. */
+interface ClaimedRow {
+  id: number | string;
+  campaign_id: number | null;
+  phone: string;
+  text: string;
+  parts: number;
+  attempts: number;
+  purpose: string;
+  kind: string | null;
+}
+
+function toClaimed(row: ClaimedRow): ClaimedMessage {
+  return { id: Number(row.id), campaignId: row.campaign_id ?? null, phone: row.phone, text: row.text, parts: row.parts, attempts: row.attempts };
+}
+
+/**
+ * The recipient facts (bit 1 stop-listed, 2 suppressed, 4 consented) that `recipientExclusion`
+ * lets through for `kind`: the reservation statement reserves only for these.
+ */
+function allowedFacts(kind: MessageKind): number[] {
+  const allowed: number[] = [];
+  for (let bits = 0; bits < 8; bits++) {
+    if (!recipientExclusion({ kind, stopListed: (bits & 1) !== 0, suppressed: (bits & 2) !== 0, consented: (bits & 4) !== 0 })) allowed.push(bits);
+  }
+  return allowed;
 }

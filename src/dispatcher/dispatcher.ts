@@ -7,7 +7,7 @@ import { drawPauseMs, rotationAfterFailure } from '../scheduling/sim-budget.js';
 import type { Settings } from '../settings/settings.js';
 import { defaultPauseRange } from '../settings/settings.js';
 import type { SimsRepo } from '../sims/sims-repo.js';
-import type { DispatchRepo } from './dispatch-repo.js';
+import type { DispatchRepo, RunningCampaign } from './dispatch-repo.js';
 import { afterReport, afterSubmit, type MessageState, type Transition } from './message-state.js';
 
 /**
@@ -81,6 +81,8 @@ interface InFlight {
   messageId: number;
   imsi: string;
   claimedAt: Date;
+  /** The SIM's pause range as read at the claim: its report starts the pause without reading the SIM again. */
+  pause: { min: number; max: number };
 }
 
 /** Why a message was settled, for the SIM's failure count. */
@@ -106,10 +108,22 @@ export class Dispatcher {
   private wake: (() => void) | null = null;
   /** A notify() that arrived while no sleep was running (during a tick): the next sleep is skipped. */
   private wakePending = false;
-  /** Something settled since campaigns were last checked for completion. */
-  private settledSinceFinishCheck = true;
+  /**
+   * Campaigns to check for completion: those with a message settled or skipped since the last
+   * check, less those the next tick still claimed from (they cannot be finished: that message is
+   * in flight, and its own settle puts the campaign back here). `finishAll`: check every running
+   * campaign (a campaign changed, orphans were settled, at start).
+   */
+  private readonly finishCandidates = new Set<number>();
+  private finishAll = true;
+  /** Running campaigns as last read (null: read them at the next claim). */
+  private campaigns: RunningCampaign[] | null = null;
+  /** The last claim saw no notification waiting; clock ms of that look (re-looked every `idleMs`). */
+  private noNotificationsSince: number | null = null;
   /** Settings as read at the start of the last tick; reports between ticks use them. */
   private lastSettings: Settings | null = null;
+  /** performance.now() of the last settings read (real time: how stale they may be, not policy). */
+  private settingsReadAt = -Infinity;
   /** Clock time (ms) of the last look for orphans and overdue rows in the database. */
   private housekeptAt = -Infinity;
   /**
@@ -143,8 +157,13 @@ export class Dispatcher {
 
   /** One pass: settle overdue messages, hand a message to every free SIM, finish campaigns. */
   tick(): Promise<TickResult> {
+    return this.tickOnce(false);
+  }
+
+  /** `reuseSettings`: the loop's ticks may use settings read less than `idleMs` ago (real time). */
+  private tickOnce(reuseSettings: boolean): Promise<TickResult> {
     // Ticks never overlap: a second caller waits for the running one.
-    this.ticking ??= this.doTick().finally(() => {
+    this.ticking ??= this.doTick(reuseSettings).finally(() => {
       this.ticking = null;
     });
     return this.ticking;
@@ -156,7 +175,7 @@ export class Dispatcher {
     while (!signal.aborted) {
       let wakeAt: Date | null = null;
       try {
-        wakeAt = (await this.tick()).wakeAt;
+        wakeAt = (await this.tickOnce(true)).wakeAt;
       } catch (error) {
         this.log.error({ event: 'dispatch.tick-failed', err: error }, 'dispatcher tick failed');
       }
@@ -190,7 +209,16 @@ export class Dispatcher {
 
   /** A hint that something changed (campaign started, modem freed): tick soon. */
   notify(): void {
-    this.settledSinceFinishCheck = true;
+    // Anything may have changed: campaigns (started, paused, cancelled), a queued notification.
+    this.settingsReadAt = -Infinity;
+    this.finishAll = true;
+    this.campaigns = null;
+    this.noNotificationsSince = null;
+    this.wakeUp();
+  }
+
+  /** Our own news (a message settled, a modem freed): tick soon, what we cached still holds. */
+  private wakeUp(): void {
     if (this.wake) this.wake();
     else this.wakePending = true;
   }
@@ -215,12 +243,19 @@ export class Dispatcher {
    * probe (`hasWork`); settings are read only when something needs them; orphans and overdue rows
    * are looked for in the database every `housekeepingMs` (or when one of ours runs out of time).
    */
-  private async doTick(): Promise<TickResult> {
+  private async doTick(reuseSettings: boolean): Promise<TickResult> {
     const { repo, clock, gateway } = this.deps;
     const nowMs = clock.now().getTime();
     let settings: Settings | null = null;
     const readSettings = async () => {
-      settings ??= await this.deps.settings();
+      // In the running loop a busy modem set ticks after every report: settings read a moment ago
+      // still hold (a change reaches the loop within `idleMs`, as it did by the idle poll).
+      const recent = reuseSettings && this.lastSettings && performance.now() - this.settingsReadAt < (this.deps.idleMs ?? 5000);
+      if (recent) settings ??= this.lastSettings;
+      if (!settings) {
+        settings = await this.deps.settings();
+        this.settingsReadAt = performance.now();
+      }
       this.lastSettings = settings;
       return settings;
     };
@@ -239,8 +274,15 @@ export class Dispatcher {
     if (gateway.isConnected() && this.modemsDue(nowMs)) await this.refreshModems(await readSettings());
     const free = gateway.isConnected() ? this.freeModems() : [];
     // No modem free: nothing to claim; a report, a timeout or a status event will wake the loop.
+    const askedForWork = free.length > 0 && !this.workLikely;
     const work = free.length > 0 && (this.workLikely || (await repo.hasWork()));
-    this.workLikely = false;
+    if (askedForWork) {
+      // Back from idle: what was cached may have changed meanwhile (another instance's campaign or notification).
+      this.campaigns = null;
+      this.noNotificationsSince = null;
+    }
+    // With no modem free nothing was learnt: the last claims' verdict stands.
+    if (free.length > 0) this.workLikely = false;
     if (work) {
       const current = await readSettings();
       const now = clock.now();
@@ -257,17 +299,38 @@ export class Dispatcher {
       };
       const sends: Promise<void>[] = [];
       let foundNothing = false;
+      // Read once per tick at most, and only when not cached: a claim that finds nothing with a
+      // list read in an earlier tick reads it again and tries once more (a campaign started since).
+      let campaignsFresh = false;
       try {
         for (const modem of free) {
-          const outcome = await repo.claimForSim(modem.imsi!, modem.device, ctx);
+          const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
+          if (!this.campaigns) {
+            this.campaigns = await repo.runningCampaigns();
+            campaignsFresh = true;
+          }
+          const claim = async () => {
+            const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns: this.campaigns!, notificationsMayWait });
+            if (outcome.kind === 'sim-unavailable') return outcome;
+            // A probe that ran and found none starts a new spell without probes; a skipped probe keeps it.
+            if (!outcome.noNotifications) this.noNotificationsSince = null;
+            else if (notificationsMayWait) this.noNotificationsSince = nowMs;
+            for (const m of outcome.skipped) {
+              if (m.campaignId !== null) this.finishCandidates.add(m.campaignId);
+              this.emitState(m.id, m.campaignId, 'skipped');
+            }
+            return outcome;
+          };
+          let outcome = await claim();
+          if (outcome.kind === 'nothing' && !outcome.busy && !campaignsFresh) {
+            this.campaigns = await repo.runningCampaigns();
+            campaignsFresh = true;
+            outcome = await claim();
+          }
           if (outcome.kind === 'sim-unavailable') {
             if (outcome.until) wakeTimes.push(outcome.until);
             foundNothing = true;
             continue;
-          }
-          if (outcome.skipped.length > 0) {
-            this.settledSinceFinishCheck = true;
-            for (const m of outcome.skipped) this.emitState(m.id, m.campaignId, 'skipped');
           }
           if (outcome.kind === 'nothing') {
             // More may be claimable at once (the skip cap was reached).
@@ -277,7 +340,15 @@ export class Dispatcher {
           }
           const { message } = outcome;
           claimed++;
-          this.inFlight.set(modem.device, { messageId: message.id, imsi: modem.imsi!, claimedAt: now });
+          // Not finished while this message is in flight; its own settle makes it a candidate again.
+          // (Right after the claim: its report cannot have been applied before it was even sent.)
+          if (message.campaignId !== null) this.finishCandidates.delete(message.campaignId);
+          this.inFlight.set(modem.device, {
+            messageId: message.id,
+            imsi: modem.imsi!,
+            claimedAt: now,
+            pause: { min: outcome.sim.minPauseSeconds, max: outcome.sim.maxPauseSeconds },
+          });
           this.afterUnknown.delete(modem.device);
           this.emitState(message.id, message.campaignId, 'sending');
           sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
@@ -303,10 +374,12 @@ export class Dispatcher {
       // A message still without a report must be looked at again when its timeout runs out.
       wakeTimes.push(new Date(flight.claimedAt.getTime() + timeoutSeconds * 1000));
     }
-    // Finishing is checked only after something settled (or a campaign changed): it is a scan.
-    if (this.settledSinceFinishCheck) {
-      this.settledSinceFinishCheck = false;
-      for (const campaignId of await repo.finishCampaigns(clock.now())) {
+    // Finishing is checked only for campaigns that may have run dry (or after a change): it is a scan.
+    if (this.finishAll || this.finishCandidates.size > 0) {
+      const only = this.finishAll ? null : [...this.finishCandidates];
+      this.finishAll = false;
+      this.finishCandidates.clear();
+      for (const campaignId of await repo.finishCampaigns(clock.now(), only)) {
         this.log.info({ event: 'campaign.finished', campaignId }, 'campaign finished');
         this.events.emit('campaign-finished', { campaignId });
       }
@@ -338,7 +411,8 @@ export class Dispatcher {
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
     const result = await this.deps.gateway.submit({ messageId: this.payloads.of(id), device, to, text, deliveryReport: settings.deliveryReports });
     const t = afterSubmit(result, attempts, this.deps.clock.now());
-    this.log.info({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
+    // A queued send is already logged at info by the gateway: one line per fact on a busy PBX.
+    this.log[result.kind === 'queued' ? 'debug' : 'info']({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) return; // queued: the report settles it
     const refused = result.kind === 'refused';
     if (refused && result.retryable) this.modemsDirty = true;
@@ -353,24 +427,35 @@ export class Dispatcher {
    */
   private async settle(id: number, from: readonly MessageState[], t: Transition, settings: Settings, blame: Blame, release = false): Promise<void> {
     const now = this.deps.clock.now();
-    const applied = await this.deps.repo.apply(id, from, t, now, release ? { release: { timeZone: settings.timezone } } : {});
+    let flight: InFlight | undefined;
+    for (const f of this.inFlight.values()) if (f.messageId === id) flight = f;
+    const simFailed = blame === 'sim' && t.state !== 'sent' && t.state !== 'delivered';
+    // The common case (a report of our own message in flight) is one statement: the transition
+    // and the SIM's pause, with the pause range read at the claim. The rest reads the SIM first.
+    const pacedAtOnce = flight !== undefined && !release && !simFailed && t.state !== 'waiting';
+    const applied = pacedAtOnce
+      ? await this.deps.repo.applyAndPace(id, from, t as Exclude<Transition, { state: 'waiting' }>, now, {
+          imsi: flight!.imsi,
+          nextSendAt: new Date(now.getTime() + drawPauseMs(flight!.pause.min, flight!.pause.max, this.random)),
+        })
+      : await this.deps.repo.apply(id, from, t, now, release ? { release: { timeZone: settings.timezone } } : {});
     let imsi = applied?.imsi ?? null;
-    for (const [device, flight] of this.inFlight) {
-      if (flight.messageId === id) {
+    for (const [device, f] of this.inFlight) {
+      if (f.messageId === id) {
         this.inFlight.delete(device);
-        imsi ??= flight.imsi;
+        imsi ??= f.imsi;
         if (t.state === 'unknown') {
           this.afterUnknown.set(device, this.modemListings);
           this.modemsDirty = true;
         }
       }
     }
-    if (imsi && applied) {
+    if (imsi && applied && !pacedAtOnce) {
       const sim = await this.deps.sims.get(imsi, now, settings.timezone);
       const range = sim ? { min: sim.minPauseSeconds, max: sim.maxPauseSeconds } : defaultPauseRange(settings);
       const pause = drawPauseMs(range.min, range.max, this.random);
       const nextSendAt = new Date(now.getTime() + pause);
-      if (blame === 'sim' && t.state !== 'sent' && t.state !== 'delivered') {
+      if (simFailed) {
         const failures = (sim?.consecutiveFailures ?? 0) + 1;
         const outOfRotationUntil = rotationAfterFailure(failures, now);
         if (outOfRotationUntil) this.log.warn({ event: 'sim.out-of-rotation', imsi, failures, until: outOfRotationUntil }, 'SIM rests after failures');
@@ -380,11 +465,11 @@ export class Dispatcher {
       }
     }
     if (applied) {
-      this.settledSinceFinishCheck = true;
+      if (applied.campaignId !== null) this.finishCandidates.add(applied.campaignId);
       this.log.info({ event: `send.${t.state}`, messageId: id }, t.error ?? t.state);
       this.emitState(id, applied.campaignId, t.state);
     }
-    this.notify();
+    this.wakeUp();
   }
 
   /** Our own messages past their timeout become `unknown`; with `orphans`, other instances' long-dead ones too. */
@@ -399,7 +484,7 @@ export class Dispatcher {
           'Другая установка simcast взяла это SMS и пропала: неизвестно, ушло ли оно. Автоматически не переотправляется.',
         );
     if (orphaned > 0) {
-      this.settledSinceFinishCheck = true;
+      this.finishAll = true;
       this.log.warn({ event: 'dispatch.orphans', count: orphaned }, "another instance's in-flight messages became unknown");
     }
     const cutoff = new Date(now.getTime() - settings.messageTimeoutSeconds * 1000);
@@ -449,12 +534,12 @@ export class Dispatcher {
       if (event.type !== 'report') return;
       const id = this.payloads.idOf(event.messageId);
       if (id === null) return; // someone else's SMS (CLI sends use payload UNKNOWN)
-      const current = await this.deps.repo.stateOf(id);
-      if (!current) return;
-      const t = afterReport(current, { success: event.success, reportType: event.reportType, detail: event.detail });
+      // Not read first: applied from every state in which `afterReport` leads to the same outcome
+      // (a delivery report from sending, unknown or sent; the modem's own report from sending or
+      // unknown), so one statement does it and a timeout that writes `unknown` meanwhile cannot
+      // swallow the report. A message in any other state is left as it is.
+      const t = afterReport('sending', { success: event.success, reportType: event.reportType, detail: event.detail });
       if (!t) return;
-      // Applied from every state that leads to the same outcome, so a timeout that writes
-      // `unknown` between our read and our write cannot swallow the report.
       const from: MessageState[] = event.reportType === 1 ? ['sending', 'unknown', 'sent'] : ['sending', 'unknown'];
       // A modem's refusal (Type 0) counts against the SIM; a failed delivery is the recipient's side.
       const blame: Blame = t.state === 'failed' && event.reportType === 0 ? 'sim' : 'none';

@@ -7,9 +7,14 @@ export const MAX_IMPORT_MB = 50;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'время в виде ЧЧ:ММ, например 09:00');
 
+/** Zones already found valid: a new Intl formatter is costly, and settings are parsed on every dispatcher tick. */
+const validZones = new Set<string>();
+
 function isTimeZone(tz: string): boolean {
+  if (validZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('ru-RU', { timeZone: tz });
+    validZones.add(tz);
     return true;
   } catch {
     return false;

@@ -255,7 +255,9 @@ export class DongleGateway implements SmsGateway {
         const mapped = toGatewayEvent(event.message);
         if (!mapped) return;
         if (mapped.type === 'report') {
-          this.log.info({ event: 'send.report', messageId: mapped.messageId, success: mapped.success, reportType: mapped.reportType }, 'DongleReport');
+          // At debug: the dispatcher logs the state the report leads to (send.sent, send.failed…) at
+          // info, and each line costs the PBX CPU (masking, writing) on every SMS.
+          this.log.debug({ event: 'send.report', messageId: mapped.messageId, success: mapped.success, reportType: mapped.reportType }, 'DongleReport');
         }
         return this.emit(mapped);
       }
