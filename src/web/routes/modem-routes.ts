@@ -60,6 +60,6 @@ export function modemRoutes(services: AppServices): Router {
 
 /** «≈ 6,2 с на SMS (по последним 50)», or «нет данных — считаем 3 с» without enough history. */
 export function paceText(pace: SendPace): string {
-  const seconds = pace.seconds.toLocaleString('ru-RU', { maximumFractionDigits: 1 });
+  const seconds = pace.seconds.toLocaleString('ru-RU', { maximumFractionDigits: pace.seconds < 1 ? 2 : 1 });
   return pace.learned ? ru.sendPace.learned(seconds, pace.samples) : ru.sendPace.unknown(seconds);
 }
