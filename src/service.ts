@@ -22,6 +22,7 @@ import type { Logger } from './logger.js';
 import { DongleGateway } from './modems/ami/dongle-gateway.js';
 import { SettingsRepo } from './settings/settings-repo.js';
 import { SimsRepo } from './sims/sims-repo.js';
+import { recentSendPaces } from './sims/send-pace-repo.js';
 import { SimsService } from './sims/sims-service.js';
 import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
@@ -143,7 +144,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
   erasure.onChange = () => dispatcher.notify();
   const unrouteEvents = routeGatewayEvents(gateway, { compliance, notifications }, log);
 
-  const simsService = new SimsService(sims, settings, gateway, clock);
+  const simsService = new SimsService(sims, settings, gateway, clock, () => recentSendPaces(db.knex));
   const sessionStore = new KnexSessionStore(db.knex, () => clock.now());
   // Expired sessions (and the anonymous ones the login page makes) are removed hourly.
   const pruneSessions = setInterval(() => {

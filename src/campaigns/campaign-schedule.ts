@@ -2,13 +2,11 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import type { ModemInfo } from '../modems/sms-gateway.js';
 import { describeForecast, forecastFinish } from '../scheduling/forecast.js';
+import { paceOf, recentSendPaces } from '../sims/send-pace-repo.js';
 import { whyWaiting } from '../scheduling/waiting.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { simBudgetState, type SimRecord, type SimsRepo } from '../sims/sims-repo.js';
 import type { CampaignRecord } from './campaigns-repo.js';
-
-/** Typical time a modem takes to hand one SMS to the network, for the forecast (seconds). */
-const typicalSendSeconds = 3;
 
 export interface CampaignSchedule {
   /** Why the campaign is not sending right now, and until when; null while it sends. */
@@ -88,21 +86,28 @@ export class CampaignScheduler {
           hasWaitingMessages: parts.length > 0,
         });
     if (done) return { waiting: null, forecast: { finishAt: campaign.finishedAt, text: '' } };
+    // Each SIM's own pace from its last messages; the default (3 s an SMS) only without history.
+    const paces = await recentSendPaces(this.knex);
     const forecast = forecastFinish({
       now,
       timeZone: settings.timezone,
       window,
-      sims: usable.map((s) => ({
-        dailyLimit: s.dailyLimit,
-        monthlyLimit: s.monthlyLimit,
-        usedToday: s.usedToday,
-        usedThisMonth: s.usedThisMonth,
-        minPauseSeconds: s.minPauseSeconds,
-        maxPauseSeconds: s.maxPauseSeconds,
-        sendSeconds: typicalSendSeconds,
-        enabled: s.enabled && ready(s),
-        nextSendAt: laterOf(s.nextSendAt, s.outOfRotationUntil),
-      })),
+      sims: usable.map((s) => {
+        const pace = paceOf(paces, s.imsi);
+        return {
+          dailyLimit: s.dailyLimit,
+          monthlyLimit: s.monthlyLimit,
+          usedToday: s.usedToday,
+          usedThisMonth: s.usedThisMonth,
+          minPauseSeconds: s.minPauseSeconds,
+          maxPauseSeconds: s.maxPauseSeconds,
+          // Without history: the old per-message assumption, as the forecast has always made it.
+          sendSeconds: pace.seconds,
+          ...(pace.learned ? { sendSecondsPerPart: pace.seconds } : {}),
+          enabled: s.enabled && ready(s),
+          nextSendAt: laterOf(s.nextSendAt, s.outOfRotationUntil),
+        };
+      }),
       remainingParts: parts,
     });
     return {

@@ -19,6 +19,7 @@ import * as listsTags from '../../migrations/20261203000050_lists-tags.js';
 import * as campaignListsTranslitTemplates from '../../migrations/20261203000200_campaign-lists-translit-templates.js';
 import * as campaignReport from '../../migrations/20261203000300_campaign-report.js';
 import * as listVersionsAndFiles from '../../migrations/20261203000100_list-versions-and-files.js';
+import * as messagesSendPace from '../../migrations/20261203000500_messages-send-pace.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -51,6 +52,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261203000100_list-versions-and-files', listVersionsAndFiles],
   ['20261203000200_campaign-lists-translit-templates', campaignListsTranslitTemplates],
   ['20261203000300_campaign-report', campaignReport],
+  ['20261203000500_messages-send-pace', messagesSendPace],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

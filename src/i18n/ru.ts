@@ -215,6 +215,13 @@ export const ru = {
       return `Список обновлён: ${imported.toLocaleString('ru-RU')} ${word} (версия ${version}). Рассылки, созданные раньше, отправляются по прежней версии.`;
     },
   },
+  /** How long a SIM takes per SMS, on the modems page (src/scheduling/send-pace.ts). */
+  sendPace: {
+    column: 'Скорость',
+    learned: (seconds: string, samples: number) => `≈ ${seconds} с на SMS (по последним ${samples})`,
+    unknown: (seconds: string) => `нет данных — считаем ${seconds} с`,
+    hint: 'Сколько модем тратит на одну SMS (на каждую часть длинной), от выдачи до ухода в сеть: середина по последним 50 отправленным. По ней считается прогноз окончания рассылки.',
+  },
 } as const;
 
 /** Stop-list sources as staff read them (stop_list.source). */

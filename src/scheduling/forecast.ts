@@ -2,9 +2,10 @@
  * When will a campaign finish? A simulation of the dispatcher, message by message, over local days.
  *
  * The model (what the dispatcher does, averaged):
- * - each enabled SIM sends one message at a time; a message occupies it for `sendSeconds` and
- *   the next one starts a pause later, so a SIM starts one message per
- *   `(minPause + maxPause) / 2 + sendSeconds` — the random pause replaced by its mean, which over
+ * - each enabled SIM sends one message at a time; a message occupies it for `sendSeconds` (or,
+ *   with the SIM's learned pace, `sendSecondsPerPart` × its parts) and the next one starts a pause
+ *   later, so a SIM starts one message per `(minPause + maxPause) / 2 + send time` — the random
+ *   pause replaced by its mean, which over
  *   a day's hundred sends errs by about a minute (σ of a sum of 100 uniform 20–40 s ≈ 58 s);
  * - messages go in order, each to the SIM that can start it first (ties: the earlier SIM);
  * - a message starts only inside the sending window (it may end after the window closes) and only
@@ -36,6 +37,11 @@ export interface ForecastSim {
   maxPauseSeconds: number;
   /** Typical time the modem takes per message (submit to report), e.g. 5. */
   sendSeconds: number;
+  /**
+   * The SIM's learned time per SMS part (src/scheduling/send-pace.ts): when given, a message of n
+   * parts occupies it n × this instead of `sendSeconds`, so long texts take their real time.
+   */
+  sendSecondsPerPart?: number;
   /** Disabled, not ready or resting SIMs: pass false, they send nothing in the forecast. */
   enabled: boolean;
   /** Not before this instant (its pause, or its rest after failures, ends then). Optional. */
@@ -134,8 +140,10 @@ function minutesOf(hhmm: string): number {
 
 interface SimRun {
   index: number;
-  cycleMs: number;
+  pauseMs: number;
+  /** Per message (constant), or per part when `perPart`. */
   sendMs: number;
+  perPart: boolean;
   dailyLimit: number;
   monthlyLimit: number;
   /** Next instant it could start a message. */
@@ -201,12 +209,13 @@ export function forecastFinish(input: ForecastInput): Forecast {
   input.sims.forEach((s, index) => {
     if (!s.enabled) return;
     const pauseSeconds = (Math.max(0, s.minPauseSeconds) + Math.max(0, s.maxPauseSeconds)) / 2;
-    const sendMs = Math.max(0, s.sendSeconds) * 1000;
+    const perPart = s.sendSecondsPerPart !== undefined && Number.isFinite(s.sendSecondsPerPart);
+    const sendMs = Math.max(0, perPart ? (s.sendSecondsPerPart as number) : s.sendSeconds) * 1000;
     sims.push({
       index,
-      // At least 1 ms: a zero cycle would start every message at the same instant forever.
-      cycleMs: Math.max(1, pauseSeconds * 1000 + sendMs),
+      pauseMs: pauseSeconds * 1000,
       sendMs,
+      perPart,
       dailyLimit: s.dailyLimit,
       monthlyLimit: s.monthlyLimit,
       t: Math.max(now.getTime(), s.nextSendAt?.getTime() ?? -Infinity),
@@ -238,8 +247,10 @@ export function forecastFinish(input: ForecastInput): Forecast {
     first ??= bestStart;
     best.dayUsed += parts;
     best.monthUsed += parts;
-    best.t = bestStart + best.cycleMs;
-    finish = Math.max(finish, bestStart + best.sendMs);
+    const sendMs = best.perPart ? best.sendMs * parts : best.sendMs;
+    // At least 1 ms: a zero cycle would start every message at the same instant forever.
+    best.t = bestStart + Math.max(1, best.pauseMs + sendMs);
+    finish = Math.max(finish, bestStart + sendMs);
   }
   return { finishAt: new Date(finish), startAt: first === null ? null : new Date(first), problem: null };
 }

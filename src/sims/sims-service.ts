@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { issuesText } from '../i18n/validation-messages.js';
 import type { SmsGateway, ModemInfo } from '../modems/sms-gateway.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
+import { sendPace, type SendPace } from '../scheduling/send-pace.js';
 import type { SimRecord, SimsRepo } from './sims-repo.js';
 
 export const simPatchSchema = z
@@ -25,6 +26,8 @@ export interface SimView extends SimRecord {
   modem: ModemInfo | null;
   /** Taken out of rotation after failures, until this time. */
   resting: boolean;
+  /** How long it takes per SMS part, learned from its last messages (the default without history). */
+  sendPace: SendPace;
 }
 
 export class SimsService {
@@ -33,6 +36,8 @@ export class SimsService {
     private readonly settings: SettingsRepo,
     private readonly gateway: SmsGateway,
     private readonly clock: Clock,
+    /** Each SIM's learned pace (src/sims/send-pace-repo.ts); without it every SIM shows the default. */
+    private readonly paces: () => Promise<ReadonlyMap<string, SendPace>> = async () => new Map(),
   ) {}
 
   /** Every SIM we know, with the modem it sits in now (null when its modem is gone). */
@@ -40,10 +45,12 @@ export class SimsService {
     const now = this.clock.now();
     const { timezone } = await this.settings.get();
     const sims = await this.repo.all(now, timezone);
+    const paces = await this.paces();
     return sims.map((s) => ({
       ...s,
       modem: modems.find((m) => m.imsi === s.imsi) ?? null,
       resting: s.outOfRotationUntil !== null && s.outOfRotationUntil > now,
+      sendPace: paces.get(s.imsi) ?? sendPace([]),
     }));
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { campaignFinished, startHarness, uploadList, type Harness } from '../helpers/harness.js';
+import { campaignFinished, pageSession, startHarness, uploadList, type Harness } from '../helpers/harness.js';
 
 interface SimJson {
   imsi: string;
@@ -14,6 +14,8 @@ interface SimJson {
   minPauseSeconds: number;
   maxPauseSeconds: number;
   pricePerPart: number;
+  sendSeconds: number;
+  sendSecondsSamples: number;
 }
 
 describe('SIMs, notifications and campaign options through the API', () => {
@@ -89,6 +91,15 @@ describe('SIMs, notifications and campaign options through the API', () => {
     assert.deepEqual([...devices], ['dongle1']);
     const sim = (await sims()).find((s) => s.imsi === '250990000000002');
     assert.ok((sim?.sentToday ?? 0) >= 6, 'the ledger counted the parts');
+
+    // Its pace is learned from those 6 (30 ms a part in the simulator); the idle SIM keeps the default.
+    assert.equal(sim?.sendSecondsSamples, 6);
+    assert.ok(sim.sendSeconds >= 0.03 && sim.sendSeconds < 1, `learned ${sim.sendSeconds} s`);
+    const idle = (await sims()).find((s) => s.imsi === '250990000000001');
+    assert.deepEqual([idle?.sendSeconds, idle?.sendSecondsSamples], [3, 0]);
+    const page = await (await pageSession(h)).get('/modems');
+    assert.match(page.html, /≈ 0,\d+ с на SMS \(по последним 6\)/);
+    assert.match(page.html, /нет данных — считаем 3 с/);
   });
 
   test('notifications: validated, sent ahead of a running campaign, state readable', async () => {

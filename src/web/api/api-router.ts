@@ -124,6 +124,10 @@ function simJson(s: SimView) {
     consecutiveFailures: s.consecutiveFailures,
     outOfRotationUntil: s.resting ? s.outOfRotationUntil : null,
     lastFailure: s.lastFailure,
+    /** Seconds per SMS part, learned from its last 50 sent messages; 3 (the assumption) below 5 of them. */
+    sendSeconds: Math.round(s.sendPace.seconds * 100) / 100,
+    /** How many of its recent messages the figure stands on (0–50). */
+    sendSecondsSamples: s.sendPace.samples,
   };
 }
 

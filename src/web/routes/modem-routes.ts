@@ -1,5 +1,7 @@
 import { Router } from 'express';
 import { isAppError } from '../../errors.js';
+import { ru } from '../../i18n/ru.js';
+import type { SendPace } from '../../scheduling/send-pace.js';
 import type { AppServices } from '../app.js';
 import { auditTrail } from '../audit-trail.js';
 
@@ -22,7 +24,10 @@ export function modemRoutes(services: AppServices): Router {
         ...s,
         dayPercent: s.dailyLimit ? Math.min(100, Math.round((s.usedToday / s.dailyLimit) * 100)) : 100,
         monthPercent: s.monthlyLimit ? Math.min(100, Math.round((s.usedThisMonth / s.monthlyLimit) * 100)) : 100,
+        paceText: paceText(s.sendPace),
       })),
+      paceColumn: ru.sendPace.column,
+      paceHint: ru.sendPace.hint,
       isAdmin: res.locals.actor?.role === 'admin',
     });
   });
@@ -51,4 +56,10 @@ export function modemRoutes(services: AppServices): Router {
     res.redirect(303, '/modems');
   });
   return router;
+}
+
+/** «≈ 6,2 с на SMS (по последним 50)», or «нет данных — считаем 3 с» without enough history. */
+export function paceText(pace: SendPace): string {
+  const seconds = pace.seconds.toLocaleString('ru-RU', { maximumFractionDigits: pace.seconds < 1 ? 2 : 1 });
+  return pace.learned ? ru.sendPace.learned(seconds, pace.samples) : ru.sendPace.unknown(seconds);
 }
