@@ -10,9 +10,9 @@ import { rejectNul } from '../middleware/reject-nul.js';
 import { issuesText } from '../../i18n/validation-messages.js';
 import { allowedMethods } from '../method-not-allowed.js';
 import { parseId } from '../params.js';
-import { uploadFile } from '../upload.js';
+import { importRequestOf, uploadFile } from '../upload.js';
 import { given } from '../form-values.js';
-import { parseHeaderRow, parseTags } from '../../lists/lists-service.js';
+import { parseTags } from '../../lists/lists-service.js';
 import type { ListRecord } from '../../lists/lists-repo.js';
 import { campaignLive } from '../view-models/campaign-view.js';
 import type { SimView } from '../../sims/sims-service.js';
@@ -91,12 +91,8 @@ function listJson(list: ListRecord) {
   };
 }
 
-/** The optional fields of an upload (multipart text fields): name, sheet, headerRow, phoneColumn, tags. */
-export function uploadFields(body: unknown): { name?: string; sheet?: string; headerRow?: number; phoneColumn?: string; tags?: string[] } {
-  const b = (body ?? {}) as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-  return given({ name: text(b.name), sheet: text(b.sheet), headerRow: parseHeaderRow(b.headerRow), phoneColumn: text(b.phoneColumn), tags: parseTags(text(b.tags)) });
-}
+/** An API upload without its file. */
+const apiMissingFile = 'Нужен файл в поле file (multipart/form-data).';
 
 const messagesQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
@@ -129,13 +125,6 @@ function simJson(s: SimView) {
     /** How many of its recent messages the figure stands on (0–50). */
     sendSecondsSamples: s.sendPace.samples,
   };
-}
-
-/** The optional consent column of an upload form (`consentColumn`, `consentSource`). */
-export function consentOfForm(body: unknown): { column: string; source: string } | undefined {
-  const b = (body ?? {}) as { consentColumn?: unknown; consentSource?: unknown };
-  if (typeof b.consentColumn !== 'string' || b.consentColumn.trim() === '') return undefined;
-  return { column: b.consentColumn, source: typeof b.consentSource === 'string' ? b.consentSource : '' };
 }
 
 /** What the audit keeps of a SIM change: the known fields only, never free text from the body. */
@@ -178,14 +167,7 @@ export function apiRouter(services: AppServices): Router {
   });
 
   router.post('/lists', uploadFile, async (req, res) => {
-    if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');
-    const list = await lists.importFile({
-      data: req.file.buffer,
-      fileName: req.file.originalname,
-      ...uploadFields(req.body),
-      createdBy: actorLabel(actorOf(res)),
-      consent: consentOfForm(req.body),
-    });
+    const list = await lists.importFile(importRequestOf(req, res, apiMissingFile));
     await trail(actorOf(res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
     res.status(201).json(listJson(list));
   });
@@ -193,14 +175,7 @@ export function apiRouter(services: AppServices): Router {
   // A new file into a kept list: a new version of its contacts (campaigns keep the old one).
   router.put('/lists/:id', uploadFile, async (req, res) => {
     const id = parseId(req.params.id);
-    if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Нужен файл в поле file (multipart/form-data).');
-    const list = await lists.reuploadFile(id, {
-      data: req.file.buffer,
-      fileName: req.file.originalname,
-      ...uploadFields(req.body),
-      createdBy: actorLabel(actorOf(res)),
-      consent: consentOfForm(req.body),
-    });
+    const list = await lists.reuploadFile(id, importRequestOf(req, res, apiMissingFile));
     await trail(actorOf(res), 'list.reupload', `list:${list.id}`, { version: list.version, imported: list.imported, rejected: list.rejected.length });
     res.json(listJson(list));
   });

@@ -6,9 +6,8 @@ import { actorLabel } from '../../auth/actor.js';
 import { auditTrail } from '../audit-trail.js';
 
 import { verifyCsrf } from '../middleware/csrf.js';
-import { uploadFile } from '../upload.js';
+import { importRequestOf, uploadFile } from '../upload.js';
 import { parseId } from '../params.js';
-import { consentOfForm, uploadFields } from '../api/api-router.js';
 import { parseHeaderRow, parseTags } from '../../lists/lists-service.js';
 import type { ListRecord } from '../../lists/lists-repo.js';
 import { ru } from '../../i18n/ru.js';
@@ -46,14 +45,7 @@ export function listRoutes(services: AppServices): Router {
       consentSource: String(req.body?.consentSource ?? ''),
     };
     try {
-      if (!req.file || req.file.size === 0) throw new AppError('BAD_FILE', 'Выберите файл со списком (.xlsx, .xls, .ods, .csv или .txt).');
-      const list = await lists.importFile({
-        data: req.file.buffer,
-        fileName: req.file.originalname,
-        ...uploadFields(req.body),
-        createdBy: actorLabel(actorOf(res)),
-        consent: consentOfForm(req.body),
-      });
+      const list = await lists.importFile(importRequestOf(req, res, 'Выберите файл со списком (.xlsx, .xls, .ods, .csv или .txt).'));
       await trail(actorOf(res), 'list.upload', `list:${list.id}`, { name: list.name, imported: list.imported, rejected: list.rejected.length });
       res.redirect(303, `/lists/${list.id}`);
     } catch (error) {
