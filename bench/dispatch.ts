@@ -21,7 +21,7 @@
  * built service's idle and realistic figures: a quick before/after on a busy machine).
  */
 import { fork, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
@@ -114,7 +114,8 @@ function spawnBuilt(databaseUrl: string, amiPort: number, instanceId: string, lo
       SESSION_SECRET: 'bench-session-secret-0123456789', INSTANCE_ID: instanceId,
     },
     // stdout (pino's JSON) goes to /dev/null: its cost is counted, as under journald.
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_LOG_FILE=<path>: to that file instead, to see what the service logs per message.
+    stdio: ['ignore', process.env.BENCH_LOG_FILE ? openSync(process.env.BENCH_LOG_FILE, 'w') : 'ignore', 'inherit'],
   });
 }
 
