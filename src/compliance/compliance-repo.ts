@@ -173,6 +173,29 @@ export class ComplianceRepo {
     return facts;
   }
 
+  /**
+   * A stamp of everything {@link listFacts} reads besides the list itself: it changes with any
+   * stop-list entry added or removed, any consent event, any erasure. `validUntil`: the next
+   * consent that takes effect later than `now` (then the standing changes without a new row).
+   * Lets the preview keep a list's standing for a minute without ever showing a stale one.
+   */
+  async standingStamp(db: Db, now: Date): Promise<{ key: string; validUntil: Date | null }> {
+    const result = await db.raw(
+      `select (select count(*) from stop_list) as stop_count,
+              (select max(created_at) from stop_list) as stop_last,
+              (select max(id) from consents) as consent_last,
+              (select min(at) from consents where at > ?) as consent_next,
+              (select max(id) from erasures) as erasure_last,
+              (select count(*) from suppressions) as suppressions`,
+      [now],
+    );
+    const r = result.rows[0] as { stop_count: string; stop_last: Date | null; consent_last: string | null; consent_next: Date | null; erasure_last: number | null; suppressions: string };
+    return {
+      key: [r.stop_count, r.stop_last?.getTime() ?? '', r.consent_last ?? '', r.erasure_last ?? '', r.suppressions].join('/'),
+      validUntil: r.consent_next ? new Date(r.consent_next) : null,
+    };
+  }
+
   /** What the claim needs to decide about one recipient (compliance/consent.ts decides). */
   async recipientFacts(db: Db, phone: string, phoneKey: string, now: Date): Promise<RecipientRecordFacts> {
     const result = await db.raw(
@@ -341,6 +364,7 @@ export function campaignCompliance(knex: Knex, reasons: { stopList: string; noCo
   const repo = new ComplianceRepo(knex);
   return {
     standing: (listId: number, now: Date) => repo.listFacts(knex, listId, now),
+    stamp: (now: Date) => repo.standingStamp(knex, now),
     skipExcludedWaiting: (db: Db, campaignId: number, advertising: boolean, now: Date) => repo.skipExcludedWaiting(db, campaignId, advertising, reasons, now),
   };
 }
