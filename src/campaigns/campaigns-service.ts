@@ -361,10 +361,10 @@ export class CampaignsService {
     const { maxParts } = await this.settings.get();
     const now = this.clock.now();
 
-    // A list's contacts of one version never change (an upload makes a new version); erasure,
-    // stop-list and consents change the stamp. So a hit under this key is what a read would give.
-    const stamp = this.compliance.stamp ? await this.compliance.stamp(now) : null;
-    const readKey = stamp ? `${lists.map((l) => `${l.id}@${l.version}`).join(',')}|${stamp.key}` : null;
+    // The lists' contacts fingerprint (any upload, erasure or edit changes it) and the compliance
+    // stamp (stop-list, consents, erasures): a hit under this key is what a read would give now.
+    const [contactsStamp, stamp] = await Promise.all([this.lists.contactsStamp(lists.map((l) => l.id)), this.compliance.stamp?.(now) ?? null]);
+    const readKey = stamp ? `${contactsStamp}|${stamp.key}` : null;
     let read = readKey ? this.reads.get(readKey, now) : undefined;
     if (read?.validUntil && now >= read.validUntil) read = undefined;
     if (!read || freshStanding) {

@@ -8,6 +8,8 @@
  */
 export class PlanCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
+  /** Empties the cache a while after its last use: nothing of a preview outlives it in memory. */
+  private idle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly capacity: number,
@@ -25,6 +27,7 @@ export class PlanCache<V> {
     // Most recently used last: the first key is the one to drop.
     this.entries.delete(key);
     this.entries.set(key, entry);
+    this.armIdle();
     return entry.value;
   }
 
@@ -34,10 +37,21 @@ export class PlanCache<V> {
     this.entries.delete(key);
     this.entries.set(key, { value, at: now.getTime() });
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.armIdle();
   }
 
   /** Drops everything (e.g. after an erasure: nothing of the person may stay in memory). */
   clear(): void {
     this.entries.clear();
+    clearTimeout(this.idle);
+    this.idle = undefined;
+  }
+
+  // A real timer, not the injected clock: it only frees memory and never decides what is shown
+  // (entries are judged by `now` in get). unref: it never keeps the process alive.
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.clear(), this.ttlMs + 1_000);
+    this.idle.unref();
   }
 }

@@ -186,12 +186,13 @@ export class ComplianceRepo {
               (select max(id) from consents) as consent_last,
               (select min(at) from consents where at > ?) as consent_next,
               (select max(id) from erasures) as erasure_last,
+              (select max(erased_at) from erasures) as erasure_done,
               (select count(*) from suppressions) as suppressions`,
       [now],
     );
-    const r = result.rows[0] as { stop_count: string; stop_last: Date | null; consent_last: string | null; consent_next: Date | null; erasure_last: number | null; suppressions: string };
+    const r = result.rows[0] as { stop_count: string; stop_last: Date | null; consent_last: string | null; consent_next: Date | null; erasure_last: number | null; erasure_done: Date | null; suppressions: string };
     return {
-      key: [r.stop_count, r.stop_last?.getTime() ?? '', r.consent_last ?? '', r.erasure_last ?? '', r.suppressions].join('/'),
+      key: [r.stop_count, r.stop_last?.getTime() ?? '', r.consent_last ?? '', r.erasure_last ?? '', r.erasure_done?.getTime() ?? '', r.suppressions].join('/'),
       validUntil: r.consent_next ? new Date(r.consent_next) : null,
     };
   }

@@ -233,6 +233,23 @@ export class ListsRepo {
 
   /** Contacts of the list's CURRENT version, by row. */
   /**
+   * A fingerprint of each list's current contacts: version, count and the newest row change
+   * (xmin, the transaction that last wrote a row). Any upload, erasure or edit of a contact
+   * changes it; ~40 ms for 100 000 rows, against seconds to read them. The preview keeps what it
+   * read under this key (campaigns-service.ts).
+   */
+  async contactsStamp(listIds: readonly number[]): Promise<string> {
+    const result = await this.knex.raw(
+      `select l.id, l.version, count(lc.id) as n, max(lc.xmin::text::bigint) as changed
+         from lists l left join list_contacts lc on lc.list_id = l.id and lc.version = l.version
+        where l.id = any(?) group by l.id, l.version`,
+      [[...listIds]],
+    );
+    const byId = new Map((result.rows as Array<{ id: number; version: number; n: number; changed: number | null }>).map((r) => [r.id, `${r.id}@${r.version}:${r.n}:${r.changed ?? ''}`]));
+    return listIds.map((id) => byId.get(id) ?? `${id}:gone`).join(',');
+  }
+
+  /**
    * The list's contacts (its current version) in row order. One raw statement naming only the four
    * columns used: at 100 000 rows the query builder's `select *` and row mapping cost a third more.
    */
