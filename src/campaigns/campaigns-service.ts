@@ -44,7 +44,7 @@ export interface CampaignDraft extends CampaignTarget {
 
 /** What campaigns need from compliance (ComplianceRepo provides it). */
 export interface CampaignCompliance {
-  /** Each phone of the list: stop-listed, erased, consented now. */
+  /** Phones of the list: stop-listed, erased, consented now; a phone left out is none of these. */
   standing(listId: number, now: Date): Promise<Map<string, RecipientStanding>>;
   /**
    * Changes whenever `standing` could answer differently for an unchanged list (stop-list,
@@ -96,8 +96,10 @@ interface PlanEntry {
   /** The standing `byKind` was computed with. */
   standing: Map<string, RecipientStanding>;
   byKind: Map<CampaignKind, KindPlan>;
-  /** Folded text and fields per recipient (recipients.ts searchHaystack), built at the first search. */
+  /** Folded text and fields per recipient (recipients.ts searchHaystack), built after the first preview or at the first search. */
   haystacks: Array<string | undefined>;
+  /** The haystacks are being (or have been) built in the background. */
+  searchReady?: boolean;
 }
 
 interface KindPlan {
@@ -168,12 +170,32 @@ export class CampaignsService {
     const haystacks = entry.haystacks;
     let matches = 0;
     for (let i = 0; i < messages.length; i++) {
-      if (matchesSearch && !matchesSearch(messages[i]!.phone, () => (haystacks[i] ??= searchHaystack(contacts[i]!, messages[i]!.text)))) continue;
+      if (matchesSearch && !matchesSearch(messages[i]!.phone, () => (haystacks[i] ??= searchHaystack(contacts[i]!, entry.planned[i]!.text)))) continue;
       matches++;
       if (rows.length < rowsShown) rows.push({ ...messages[i]!, fields: contacts[i]!.fields });
       else if (!q) break;
     }
+    if (!q) this.prepareSearch(entry);
     return { summary, rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists, warnings };
+  }
+
+  /**
+   * After a first preview staff usually search: the haystacks are built meanwhile, a slice at a
+   * time between requests (setImmediate), so the first search is as quick as the next ones.
+   */
+  private prepareSearch(entry: PlanEntry): void {
+    if (entry.searchReady) return;
+    entry.searchReady = true;
+    const { planned, contacts, haystacks } = entry;
+    let i = 0;
+    const slice = () => {
+      // Dropped from the cache meanwhile: nobody will search it.
+      if (!this.plans.holds(entry)) return;
+      const end = Math.min(planned.length, i + 5_000);
+      for (; i < end; i++) haystacks[i] ??= searchHaystack(contacts[i]!, planned[i]!.text);
+      if (i < planned.length) setImmediate(slice);
+    };
+    setImmediate(slice);
   }
 
   /** Drops the kept previews (the bench measures a first preview; an erasure may call it too). */

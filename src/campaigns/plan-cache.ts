@@ -40,6 +40,12 @@ export class PlanCache<V> {
     this.armIdle();
   }
 
+  /** Whether `value` is still kept (under any key). */
+  holds(value: V): boolean {
+    for (const entry of this.entries.values()) if (entry.value === value) return true;
+    return false;
+  }
+
   /** Drops everything (e.g. after an erasure: nothing of the person may stay in memory). */
   clear(): void {
     this.entries.clear();
