@@ -152,8 +152,8 @@ export class CampaignsService {
 
   /**
    * Renders the template for every recipient; nothing is stored. The plan is kept a minute (keyed by
-   * list versions, the compliance stamp, the text and the options), so the searches that follow
-   * the first preview only scan it.
+   * a fingerprint of the lists' contacts, the compliance stamp, the text and the options), so the
+   * searches and corrections that follow the first preview neither read nor render everything again.
    */
   async preview(target: CampaignTarget, template: string, options: PreviewOptions = {}): Promise<Preview> {
     const rowsShown = options.rowsShown ?? 10;
