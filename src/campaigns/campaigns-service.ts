@@ -123,6 +123,7 @@ export class CampaignsService {
   private readonly clock: Clock;
   private readonly knownSims: () => Promise<string[]>;
   private readonly gatewayProblem: (text: string) => string | null;
+  private readonly gatewayStamp: () => string;
   private readonly compliance: CampaignCompliance;
   /** One target's contacts and standing (two lists of 100 000 are ~100 MB in memory: one entry). */
   private readonly reads = new PlanCache<TargetRead>(1, previewCacheMs);
@@ -138,6 +139,8 @@ export class CampaignsService {
     knownSims?: () => Promise<string[]>;
     /** What the installed gateway cannot send; flagged in the preview, before Start. */
     gatewayProblem?: (text: string) => string | null;
+    /** What `gatewayProblem` depends on (the chan_dongle generation detected): a kept preview is redone when it changes. */
+    gatewayStamp?: () => string;
     /** Stop-list and consent (compliance-repo.ts `campaignCompliance`). */
     compliance: CampaignCompliance;
   }) {
@@ -148,6 +151,7 @@ export class CampaignsService {
     this.clock = deps.clock;
     this.knownSims = deps.knownSims ?? (async () => []);
     this.gatewayProblem = deps.gatewayProblem ?? (() => null);
+    this.gatewayStamp = deps.gatewayStamp ?? (() => '');
   }
 
   /**
@@ -398,7 +402,7 @@ export class CampaignsService {
     const { contacts, standing, duplicatesAcrossLists } = read;
 
     // The list names and columns go in the key: a row's reason names its list.
-    const planKey = readKey === null ? null : JSON.stringify([readKey, lists.map((l) => [l.name, l.columns]), normalised, translit, maxParts]);
+    const planKey = readKey === null ? null : JSON.stringify([readKey, lists.map((l) => [l.name, l.columns]), normalised, translit, maxParts, this.gatewayStamp()]);
     let entry = planKey === null ? undefined : this.plans.get(planKey, now);
     if (!entry || entry.contacts !== contacts) {
       entry = { contacts, planned: this.render(lists, contacts, normalised, maxParts, translit), standing, byKind: new Map(), haystacks: [] };
