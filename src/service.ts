@@ -111,6 +111,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     clock,
     knownSims: () => sims.imsis(),
     gatewayProblem: (text) => gateway.textProblem(text),
+    gatewayStamp: () => gateway.generation() ?? '',
     compliance: campaignCompliance(db.knex, exclusionReasons),
   });
   const payloadTag = await settings.secret('payload-tag', () => randomBytes(8).readBigUInt64BE().toString(36).slice(0, 8));

