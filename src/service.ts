@@ -26,7 +26,7 @@ import { recentSendPaces } from './sims/send-pace-repo.js';
 import { SimsService } from './sims/sims-service.js';
 import { NotificationsService } from './notifications/notifications-service.js';
 import { AmiSimulator } from './simulator/ami-simulator.js';
-import { campaignCompliance, ComplianceRepo } from './compliance/compliance-repo.js';
+import { campaignCompliance, ComplianceRepo, type Db } from './compliance/compliance-repo.js';
 import { ComplianceService } from './compliance/compliance-service.js';
 import { recipientExclusion } from './compliance/consent.js';
 import { PhoneKeys } from './compliance/phone-keys.js';
@@ -125,24 +125,30 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     settings: () => settings.get(),
   });
   campaigns.onChange = () => dispatcher.notify();
+  /** Why a notification (or a test send) may not go to `phone` now: erased, or stop-listed; null when it may. */
+  const notificationExclusion = async (db: Db, phone: string, now: Date): Promise<{ reason: string; erased: boolean } | null> => {
+    const facts = await complianceRepo.recipientFacts(db, phone, await phoneKeys.keyOf(db, phone), now);
+    if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
+    const excluded = recipientExclusion({ kind: 'notification', ...facts });
+    return excluded ? { reason: excluded.text, erased: false } : null;
+  };
   const notifications = new NotificationsService({
     knex: db.knex, settings, clock, audit, log: log.child({ component: 'notifications' }),
     // `trx`: the notification's own transaction (the embedded database has one connection).
     exclusionOf: async (trx, phone, now) => {
-      const facts = await complianceRepo.recipientFacts(trx, phone, await phoneKeys.keyOf(trx, phone), now);
-      if (facts.suppressed) return { reason: erasedSkipReason, erased: true };
-      return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
+      const excluded = await notificationExclusion(trx, phone, now);
+      return excluded?.erased ? { reason: excluded.reason, erased: true } : (excluded?.reason ?? null);
     },
   });
   // A test send is a notification to a staff phone: the same stop-list and erasure checks.
-  campaigns.testExclusion = async (phone, now) => {
-    const facts = await complianceRepo.recipientFacts(db.knex, phone, await phoneKeys.keyOf(db.knex, phone), now);
-    if (facts.suppressed) return erasedSkipReason;
-    return recipientExclusion({ kind: 'notification', ...facts })?.text ?? null;
-  };
+  campaigns.testExclusion = async (phone, now) => (await notificationExclusion(db.knex, phone, now))?.reason ?? null;
   notifications.onQueued = () => dispatcher.notify();
   compliance.onChange = () => dispatcher.notify();
-  erasure.onChange = () => dispatcher.notify();
+  erasure.onChange = () => {
+    dispatcher.notify();
+    // A kept preview may hold the erased person's fields: they go now, not when it expires.
+    campaigns.forgetPreviews();
+  };
   const unrouteEvents = routeGatewayEvents(gateway, { compliance, notifications }, log);
 
   const simsService = new SimsService(sims, settings, gateway, clock, () => recentSendPaces(db.knex));
