@@ -230,10 +230,13 @@ export class ErasureRepo {
   }
 
   /** Which of these keys are suppressed. */
+  /** Whether any number was ever erased (a suppression key exists). */
+  async anySuppressed(): Promise<boolean> {
+    return (await this.knex('suppressions').first('phone_key')) !== undefined;
+  }
+
   async suppressedKeys(keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    const any = await this.knex('suppressions').first('phone_key');
-    if (!any) return found;
     for (let i = 0; i < keys.length; i += 5000) {
       const rows: Array<{ phone_key: string }> = await this.knex('suppressions').whereIn('phone_key', keys.slice(i, i + 5000)).select('phone_key');
       for (const r of rows) found.add(r.phone_key);
