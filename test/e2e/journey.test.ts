@@ -66,6 +66,7 @@ test('from a two-sheet 1C export to an exported report, through the pages', asyn
   // «Старт»: the counters move without a reload until all three are through.
   await page.getByTestId('start-button').click();
   await page.waitForFunction(() => document.querySelectorAll('#report-rows td.state-delivered, #report-rows td.state-sent').length === 3, undefined, { timeout: 30_000 });
+  await page.waitForTimeout(600); // the progress bar's 0.4 s transition, for the picture
   await shot(page, 'journey-2-report');
   const got = h.simulator.sent.filter((s) => s.number !== '+79005550011').map((s) => `${s.number} ${s.text}`).sort();
   assert.deepEqual(got, [
