@@ -105,39 +105,53 @@ export class DispatchRepo {
     // The phone-key secret is read before the claim holds a connection: claims side by side, each
     // waiting inside its transaction for a second connection, could take the whole pool.
     if (this.sql.pooled) await this.phoneKeys.load(this.knex);
-    return this.sql.transaction(async (trx) => {
-      const sim = await this.lockSim(trx, imsi, ctx);
-      if (!sim) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
-      const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
-      if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
-      const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
-
-      // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
-      // after the campaign started (or one another instance just recorded) stops the message here.
-      // The claim only takes a message whose number it can lock (shared): an opt-out or erasure
-      // still being written holds that lock exclusively, so its number is passed over, like a
-      // locked row, and the facts read after the claim include everything committed before it.
-      const skipped: SkippedAtClaim[] = [];
-      let noNotifications = false;
-      for (;;) {
-        const next = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
-        noNotifications = next.noNotifications;
-        const row = next.row;
-        // `noNotifications` only when true: a plain outcome stays as it always was.
-        const seen = noNotifications ? { noNotifications } : {};
-        if (!row) return { kind: 'nothing', skipped, ...seen };
-        const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
-        const exclusion = await this.reserveUnlessExcluded(trx, row, sim.imsi, new Date(ctx.now.getTime() + pauseMs), ctx);
-        if (!exclusion) return { kind: 'claimed', message: toClaimed(row), sim, skipped, ...seen };
-        await trx.run(
-          `update messages set state = 'skipped', error = ?, finished_at = ?, modem = null, imsi = null, instance_id = null,
-                  price_per_part = null, claimed_at = null, attempts = ? where id = ?`,
-          [exclusion.text, ctx.now, row.attempts - 1, row.id],
-        );
-        skipped.push({ id: Number(row.id), campaignId: row.campaign_id ?? null });
-        if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true, ...seen };
+    // An excluded message is settled `skipped` by the statement that found it excluded, which also
+    // commits: the next message is claimed in a new transaction (rare: Start already skips the
+    // stop-list and missing consents; this catches what changed since).
+    const skipped: SkippedAtClaim[] = [];
+    for (;;) {
+      const outcome = await this.sql.transaction((trx) => this.claimOnce(trx, imsi, device, ctx));
+      if (outcome.kind !== 'skipped') {
+        if (outcome.kind !== 'sim-unavailable') return { ...outcome, skipped };
+        // The SIM became unavailable after a skip (another claim took its slot): report the skips; look again soon.
+        return skipped.length === 0 ? outcome : { kind: 'nothing', skipped, busy: true };
       }
-    });
+      skipped.push(outcome.message);
+      const seen = outcome.noNotifications ? { noNotifications: true } : {};
+      if (skipped.length >= maxSkipsPerClaim) return { kind: 'nothing', skipped, busy: true, ...seen };
+    }
+  }
+
+  /**
+   * One claim transaction: lock the SIM, decide its budget, claim the next message, then either
+   * reserve its parts or (its recipient excluded) settle it `skipped` — that last statement commits.
+   */
+  private async claimOnce(
+    trx: SqlTransaction,
+    imsi: string,
+    device: string,
+    ctx: ClaimContext,
+  ): Promise<ClaimOutcome | { kind: 'skipped'; message: SkippedAtClaim; noNotifications: boolean }> {
+    const sim = await this.lockSim(trx, imsi, ctx);
+    if (!sim) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
+    const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
+    if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
+    const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
+
+    // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
+    // after the campaign started (or one another instance just recorded) stops the message here.
+    // The claim only takes a message whose number it can lock (shared): an opt-out or erasure
+    // still being written holds that lock exclusively, so its number is passed over, like a
+    // locked row, and the facts read after the claim include everything committed before it.
+    const next = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+    const row = next.row;
+    // `noNotifications` only when true: a plain outcome stays as it always was.
+    const seen = next.noNotifications ? { noNotifications: true } : {};
+    if (!row) return { kind: 'nothing', skipped: [], ...seen };
+    const pauseMs = drawPauseMs(sim.minPauseSeconds, sim.maxPauseSeconds, ctx.random);
+    const exclusion = await this.reserveUnlessExcluded(trx, row, sim.imsi, new Date(ctx.now.getTime() + pauseMs), ctx);
+    if (!exclusion) return { kind: 'claimed', message: toClaimed(row), sim, skipped: [], ...seen };
+    return { kind: 'skipped', message: { id: Number(row.id), campaignId: row.campaign_id ?? null }, noNotifications: next.noNotifications };
   }
 
   /**
@@ -169,8 +183,10 @@ export class DispatchRepo {
   /**
    * The claimed message's recipient facts (stop-list, suppression, consent) are read and, if the
    * pure `recipientExclusion` lets them through, its parts go into the SIM's ledger and the SIM's
-   * next slot is set — one statement. The policy stays in TypeScript: the statement gets the
-   * fact combinations it allows. Returns why the message must not go, or null (reserved).
+   * next slot is set; if not, the message is settled `skipped` with the policy's reason — one
+   * statement, the transaction's last (it commits). The policy stays in TypeScript: the statement
+   * gets the fact combinations it allows and the reason for each other one. Returns why the
+   * message must not go, or null (reserved).
    */
   private async reserveUnlessExcluded(
     trx: SqlTransaction,
@@ -182,9 +198,16 @@ export class DispatchRepo {
     const kind: MessageKind = row.purpose === 'opt-out-confirmation' ? 'opt-out-confirmation' : row.campaign_id === null ? 'notification' : (row.kind as MessageKind);
     // Only an erased message carries something else than E.164 (a marker): never send it.
     if (kind !== 'opt-out-confirmation' && !/^\+\d{8,15}$/.test(row.phone)) {
-      return recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false });
+      const erased = recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false })!;
+      await trx.run(
+        `update messages set state = 'skipped', error = ?, finished_at = ?, modem = null, imsi = null, instance_id = null,
+                price_per_part = null, claimed_at = null, attempts = attempts - 1 where id = ?`,
+        [erased.text, ctx.now, row.id],
+        { commit: true },
+      );
+      return erased;
     }
-    const allowed = allowedFacts(kind);
+    const policy = factsPolicy(kind);
     const { day, month } = periodKeys(ctx.now, ctx.timeZone);
     const phoneKey = kind === 'opt-out-confirmation' ? '' : await this.phoneKeys.keyOf(trx.knex, row.phone);
     const rows = await trx.run(
@@ -192,18 +215,24 @@ export class DispatchRepo {
          select exists (select 1 from stop_list where phone = ?) as stop_listed,
                 exists (select 1 from suppressions where phone_key = ?) as suppressed,
                 ${consentedSql('?')} as consented),
+       bits as (
+         select stop_listed::int | (suppressed::int << 1) | (consented::int << 2) as bits from facts),
        go as (
-         select 1 from facts
-          where (stop_listed::int | (suppressed::int << 1) | (consented::int << 2)) = any(?::int[])),
+         select 1 from bits where bits = any(?::int[])),
        ledger as (
          insert into sim_usage (imsi, period, parts)
          select v.imsi, v.period, v.parts from (values (?, ?, ?::int), (?, ?, ?::int)) v(imsi, period, parts)
           where exists (select 1 from go)
          on conflict (imsi, period) do update set parts = sim_usage.parts + excluded.parts),
        slot as (
-         update sims set next_send_at = ? where imsi = ? and exists (select 1 from go))
+         update sims set next_send_at = ? where imsi = ? and exists (select 1 from go)),
+       skip as (
+         update messages set state = 'skipped', error = (?::text[])[(select bits from bits) + 1], finished_at = ?,
+                modem = null, imsi = null, instance_id = null, price_per_part = null, claimed_at = null, attempts = attempts - 1
+          where id = ? and not exists (select 1 from go))
        select stop_listed, suppressed, consented from facts`,
-      [row.phone, phoneKey, row.phone, ctx.now, allowed, imsi, day, row.parts, imsi, month, row.parts, nextSendAt, imsi],
+      [row.phone, phoneKey, row.phone, ctx.now, policy.allowed, imsi, day, row.parts, imsi, month, row.parts, nextSendAt, imsi, policy.reasons, ctx.now, row.id],
+      { commit: true },
     );
     const facts = rows[0] as { stop_listed: boolean; suppressed: boolean; consented: boolean };
     return recipientExclusion({ kind, stopListed: facts.stop_listed, suppressed: facts.suppressed, consented: facts.consented });
@@ -444,13 +473,21 @@ function toClaimed(row: ClaimedRow): ClaimedMessage {
 }
 
 /**
- * The recipient facts (bit 1 stop-listed, 2 suppressed, 4 consented) that `recipientExclusion`
- * lets through for `kind`: the reservation statement reserves only for these.
+ * `recipientExclusion` for `kind` as a table over the recipient facts (bit 1 stop-listed, 2
+ * suppressed, 4 consented): the combinations it lets through (the reservation statement reserves
+ * only for these) and, by `bits + 1`, the reason stored on a message skipped for the others.
  */
-function allowedFacts(kind: MessageKind): number[] {
-  const allowed: number[] = [];
-  for (let bits = 0; bits < 8; bits++) {
-    if (!recipientExclusion({ kind, stopListed: (bits & 1) !== 0, suppressed: (bits & 2) !== 0, consented: (bits & 4) !== 0 })) allowed.push(bits);
+function factsPolicy(kind: MessageKind): { allowed: number[]; reasons: string[] } {
+  let policy = factsPolicies.get(kind);
+  if (!policy) {
+    policy = { allowed: [], reasons: [] };
+    for (let bits = 0; bits < 8; bits++) {
+      const exclusion = recipientExclusion({ kind, stopListed: (bits & 1) !== 0, suppressed: (bits & 2) !== 0, consented: (bits & 4) !== 0 });
+      if (!exclusion) policy.allowed.push(bits);
+      policy.reasons.push(exclusion?.text ?? '');
+    }
+    factsPolicies.set(kind, policy);
   }
-  return allowed;
+  return policy;
 }
+const factsPolicies = new Map<MessageKind, { allowed: number[]; reasons: string[] }>();

@@ -405,7 +405,7 @@ export class Dispatcher {
     return this.modems
       .filter((m) => m.ready && m.imsi && !this.inFlight.has(m.device))
       .filter((m) => !this.afterUnknown.has(m.device) || (this.modemListings > this.afterUnknown.get(m.device)! && m.queue === 0))
-      .sort((a, b) => a.device.localeCompare(b.device));
+      .sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   }
 
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {

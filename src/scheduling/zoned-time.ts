@@ -73,10 +73,45 @@ export function isValidTimeZone(tz: unknown): tz is string {
 }
 
 /**
+ * Per zone, the UTC offset seen in the last UTC minute asked about. The dispatcher asks for the
+ * local day several times per SMS, and Intl's formatToParts is its costliest step (and most of its
+ * garbage): within one UTC minute the offset cannot change (zone transitions fall on whole
+ * minutes), so the fields follow from the offset by plain arithmetic.
+ */
+const lastMinute = new Map<string, { minute: number; offsetMs: number }>();
+
+/**
  * The local wall-clock fields of `instant` in `tz`. Throws RangeError for an unknown zone
  * (validate settings with `isValidTimeZone` first).
  */
 export function localParts(instant: Date, tz: string): LocalParts {
+  const ms = instant.getTime();
+  const minute = Math.floor(ms / 60_000);
+  const seen = lastMinute.get(tz);
+  if (seen !== undefined && seen.minute === minute) return shiftedParts(ms + seen.offsetMs);
+  const parts = formattedParts(instant, tz);
+  const offsetMs = utcMs(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(ms / 1000) * 1000;
+  // Only whole-minute offsets (all since 1972; some local mean times before had seconds).
+  if (Number.isFinite(minute) && offsetMs % 60_000 === 0) lastMinute.set(tz, { minute, offsetMs });
+  return parts;
+}
+
+/** The UTC fields of an instant already shifted by the zone's offset: the local wall clock. */
+function shiftedParts(localMs: number): LocalParts {
+  const d = new Date(localMs);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: d.getUTCDay(),
+  };
+}
+
+/** localParts through Intl (the zone database), for a minute not seen last. */
+function formattedParts(instant: Date, tz: string): LocalParts {
   const parts = formatterFor(tz).formatToParts(instant);
   let year = 0;
   let month = 0;

@@ -36,6 +36,26 @@ describe('localParts', () => {
   it('ignores milliseconds and does not round them up', () => {
     assert.equal(localParts(new Date('2026-11-30T20:59:59.999Z'), MSK).second, 59);
   });
+
+  it('asked twice within a minute (the offset remembered), the fields equal Intl\'s: every 7.3 s across DST changes and midnights', () => {
+    const intl = (d: Date, tz: string) => {
+      const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
+      const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+      const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday!);
+      return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday };
+    };
+    const spans: Array<[string, string]> = [
+      ['2026-03-29T00:55:00Z', BER], ['2026-10-25T00:55:00Z', BER], ['2026-11-30T20:55:00Z', MSK],
+      ['2026-03-08T09:55:00Z', 'America/New_York'], ['2026-04-05T15:25:00Z', 'Australia/Adelaide'], ['2026-12-31T18:25:00Z', 'Asia/Kathmandu'],
+    ];
+    for (const [from, tz] of spans) {
+      for (let ms = Date.parse(from); ms < Date.parse(from) + 12 * 60_000; ms += 7_321) {
+        const d = new Date(ms);
+        assert.deepEqual(localParts(d, tz), intl(d, tz), `${d.toISOString()} in ${tz}`);
+        assert.deepEqual(localParts(d, tz), intl(d, tz), `${d.toISOString()} in ${tz}, asked again`);
+      }
+    }
+  });
 });
 
 describe('dayKey / monthKey: the ledger changes day at LOCAL midnight', () => {

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hotSql } from '../../src/dispatcher/hot-sql.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
+
+/**
+ * The dispatcher's transactions send BEGIN with their first statement and COMMIT with the one
+ * marked last, in one simple-protocol message with the values inlined as literals. These tests
+ * hold that path to the parameterised one: the same values come back, quotes and backslashes
+ * cannot escape their literal, and a failure anywhere leaves nothing written.
+ */
+let testDb: TestDatabase;
+
+before(async () => {
+  testDb = await createTestDatabase({ migrate: false });
+  await testDb.db.knex.raw('create table hot (id int primary key, note text, at timestamptz, n numeric, tags text[])');
+});
+after(async () => {
+  await testDb.drop();
+});
+
+const tricky = [
+  "O'Brien", 'back\\slash', "\\'; drop table hot; --", 'Привет, «мир» 😀', '', 'tab\there', 'line\nbreak', '?', '$1', "E'x'",
+];
+
+describe('hot-sql transactions on PostgreSQL', () => {
+  it('a value inlined with BEGIN and COMMIT reads back exactly as the same value sent as a parameter', async () => {
+    const sql = hotSql(testDb.db.knex);
+    const at = new Date('2026-12-02T05:59:59.123Z');
+    for (const [i, note] of tricky.entries()) {
+      const rows = await sql.transaction(async (trx) => {
+        // First statement: goes with BEGIN, values inlined; marked last: goes with COMMIT too.
+        return trx.run('insert into hot (id, note, at, n, tags) values (?, ?, ?, ?, ?) returning note, at, n, tags', [i, note, at, 12.5, [note, 'b']], { commit: true });
+      });
+      assert.deepEqual(rows, [{ note, at, n: 12.5, tags: [note, 'b'] }], JSON.stringify(note));
+      const viaParameters = await sql.run('select note, at, n, tags from hot where id = ?', [i]);
+      assert.deepEqual(viaParameters, rows);
+    }
+    assert.equal(Number((await sql.run('select count(*) as n from hot', []))[0]!.n), tricky.length, 'the table is still there');
+  });
+
+  it('untyped literals are typed by their context, as parameters are (= any(int[]), arrays, null, booleans)', async () => {
+    const sql = hotSql(testDb.db.knex);
+    const rows = await sql.transaction(async (trx) => {
+      const first = await trx.run('select 5 = any(?::int[]) as hit, ? as nothing, ?::boolean as yes', [[1, 5], null, true]);
+      const last = await trx.run('select (?::text[])[2] as second, ? + 1 as sum', [['a', "b'c"], 41], { commit: true });
+      return [...first, ...last];
+    });
+    assert.deepEqual(rows, [{ hit: true, nothing: null, yes: true }, { second: "b'c", sum: 42 }]);
+  });
+
+  it('a failing last statement rolls the whole transaction back, and the connection serves the next one', async () => {
+    const sql = hotSql(testDb.db.knex);
+    await assert.rejects(
+      sql.transaction(async (trx) => {
+        await trx.run('insert into hot (id, note) values (?, ?)', [100, 'written first']);
+        await trx.run('insert into hot (id, note) values (?, ?)', [0, 'duplicate key'], { commit: true });
+      }),
+      /duplicate key/,
+    );
+    assert.deepEqual(await sql.run('select id from hot where id = ?', [100]), []);
+    await assert.rejects(
+      sql.transaction(async (trx) => {
+        // Fails in the message that also carries BEGIN.
+        await trx.run('insert into hot (id, note) values (?, ?)', [0, 'duplicate key']);
+      }),
+      /duplicate key/,
+    );
+    const ok = await sql.transaction(async (trx) => {
+      await trx.run('insert into hot (id, note) values (?, ?)', [101, 'after the failures']);
+      return trx.run('select note from hot where id = ?', [101]);
+    });
+    assert.deepEqual(ok, [{ note: 'after the failures' }]);
+  });
+
+  it('an error thrown between statements rolls back what the first one wrote', async () => {
+    const sql = hotSql(testDb.db.knex);
+    await assert.rejects(
+      sql.transaction(async (trx) => {
+        await trx.run('insert into hot (id, note) values (?, ?)', [200, 'then a bug']);
+        throw new Error('bug');
+      }),
+      /bug/,
+    );
+    assert.deepEqual(await sql.run('select id from hot where id = ?', [200]), []);
+  });
+
+  it('nothing may follow the statement that committed', async () => {
+    const sql = hotSql(testDb.db.knex);
+    await assert.rejects(
+      sql.transaction(async (trx) => {
+        await trx.run('insert into hot (id, note) values (?, ?)', [300, 'committed'], { commit: true });
+        await trx.run('insert into hot (id, note) values (?, ?)', [301, 'too late']);
+      }),
+      /after the one that committed/,
+    );
+    assert.deepEqual(await sql.run('select id from hot where id >= ? order by id', [300]), [{ id: 300 }]);
+  });
+
+  it('a Buffer value (no literal form) travels as a parameter, BEGIN and COMMIT as their own statements', async () => {
+    const sql = hotSql(testDb.db.knex);
+    const rows = await sql.transaction((trx) => trx.run('select length(?::bytea) as n', [Buffer.from([0, 1, 2, 39, 92])], { commit: true }));
+    assert.deepEqual(rows, [{ n: 5 }]);
+  });
+});
