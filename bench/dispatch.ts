@@ -20,7 +20,8 @@
  * default, BENCH_LOG_LEVEL to change) to /dev/null, so pino's cost is counted.
  * Env: BENCH_MESSAGES, BENCH_MODEMS, BENCH_REALISTIC_SECONDS (default 30), BENCH_IDLE_SECONDS, BENCH_LOG_LEVEL,
  * BENCH_CPU_PROF (a folder: V8 CPU profiles of the built service go there), BENCH_NODE_FLAGS (more node flags for it),
- * BENCH_WINDOW_SECONDS (print the built service's cost per such window), BENCH_ONLY_BUILT=1 (only the built
+ * BENCH_WINDOW_SECONDS (print the built service's cost per such window), BENCH_PG_LOG=1 (PostgreSQL logs the built
+ * service's every statement: log_statement=all in its session), BENCH_ONLY_BUILT=1 (only the built
  * service's idle and realistic figures: a quick before/after on a busy machine).
  */
 import { fork, spawn } from 'node:child_process';
