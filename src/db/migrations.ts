@@ -20,6 +20,7 @@ import * as campaignListsTranslitTemplates from '../../migrations/20261203000200
 import * as campaignReport from '../../migrations/20261203000300_campaign-report.js';
 import * as listVersionsAndFiles from '../../migrations/20261203000100_list-versions-and-files.js';
 import * as messagesSendPace from '../../migrations/20261203000500_messages-send-pace.js';
+import * as listContactsPhoneIndex from '../../migrations/20261203000600_list-contacts-phone-index.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -53,6 +54,7 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261203000200_campaign-lists-translit-templates', campaignListsTranslitTemplates],
   ['20261203000300_campaign-report', campaignReport],
   ['20261203000500_messages-send-pace', messagesSendPace],
+  ['20261203000600_list-contacts-phone-index', listContactsPhoneIndex],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
