@@ -1,9 +1,13 @@
+import type { Knex } from 'knex';
 import { erasedValue } from '../compliance/erasure-repo.js';
 import { phonesInCell } from '../compliance/erasure.js';
 import type { ImportResult } from './import.js';
 
-/** Which of these E.164 numbers were erased on request (152-FZ) and must not come back. */
-export type SuppressedAmong = (phones: Iterable<string>) => Promise<Set<string>>;
+/**
+ * Which of these E.164 numbers were erased on request (152-FZ) and must not come back; asked
+ * through `db`, the transaction storing the upload.
+ */
+export type SuppressedAmong = (phones: Iterable<string>, db: Knex.Transaction) => Promise<Set<string>>;
 
 /**
  * An upload never brings back a number whose data was erased: its row is dropped (counted in
@@ -11,7 +15,7 @@ export type SuppressedAmong = (phones: Iterable<string>) => Promise<Set<string>>
  * row number and reason but not its text. `holdsErased`: the file held an erased number (so it is
  * not kept for re-reading).
  */
-export async function dropSuppressed(result: ImportResult, suppressedAmong: SuppressedAmong): Promise<ImportResult & { suppressed: number; holdsErased: boolean }> {
+export async function dropSuppressed(result: ImportResult, suppressedAmong: (phones: Iterable<string>) => Promise<Set<string>>): Promise<ImportResult & { suppressed: number; holdsErased: boolean }> {
   const candidates = new Set(result.contacts.map((c) => c.phone));
   const inRejected = result.rejected.map((r) => (r.code === 'several' || r.code === 'invalid' ? phonesInCell(r.value) : []));
   for (const phones of inRejected) for (const p of phones) candidates.add(p);
