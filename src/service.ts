@@ -175,7 +175,7 @@ export async function startService(config: Config, log: Logger, clock: Clock = s
     log,
     users,
     tokens: new TokensRepo(db.knex),
-    lists: new ListsService(listsRepo, clock, (phones) => erasure.suppressedAmong(phones), async () => {
+    lists: new ListsService(listsRepo, clock, (phones, db) => erasure.suppressedAmong(phones, db), async () => {
       const s = await settings.get();
       return { maxMb: s.importMaxMb, maxRows: s.importMaxRows };
     }),

@@ -229,16 +229,16 @@ export class ErasureRepo {
     }));
   }
 
-  /** Which of these keys are suppressed. */
   /** Whether any number was ever erased (a suppression key exists). */
-  async anySuppressed(): Promise<boolean> {
-    return (await this.knex('suppressions').first('phone_key')) !== undefined;
+  async anySuppressed(db: Db = this.knex): Promise<boolean> {
+    return (await db('suppressions').first('phone_key')) !== undefined;
   }
 
-  async suppressedKeys(keys: readonly string[]): Promise<Set<string>> {
+  /** Which of these keys are suppressed. */
+  async suppressedKeys(keys: readonly string[], db: Db = this.knex): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 5000) {
-      const rows: Array<{ phone_key: string }> = await this.knex('suppressions').whereIn('phone_key', keys.slice(i, i + 5000)).select('phone_key');
+      const rows: Array<{ phone_key: string }> = await db('suppressions').whereIn('phone_key', keys.slice(i, i + 5000)).select('phone_key');
       for (const r of rows) found.add(r.phone_key);
     }
     return found;

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { MAX_PHONE_CELL_CHARS, normalisePhone, requireMobile } from '../lists/phone.js';
 import type { Logger } from '../logger.js';
-import { lockNumber } from './compliance-repo.js';
+import { lockNumber, type Db } from './compliance-repo.js';
 import { erasedPhone, type ErasureCounts, type ErasureRecord, type ErasureRepo } from './erasure-repo.js';
 import type { PhoneKeys } from './phone-keys.js';
 
@@ -85,14 +85,18 @@ export class ErasureService {
     return this.deps.repo.list(limit);
   }
 
-  /** Which of these E.164 numbers were erased (their key is in `suppressions`). */
-  async suppressedAmong(phones: Iterable<string>): Promise<Set<string>> {
+  /**
+   * Which of these E.164 numbers were erased (their key is in `suppressions`). `db`: the caller's
+   * transaction, when it holds one (an upload asks inside the one storing its contacts; PGlite has
+   * a single connection).
+   */
+  async suppressedAmong(phones: Iterable<string>, db: Db = this.deps.repo.knex): Promise<Set<string>> {
     const { repo, phoneKeys } = this.deps;
     // Most offices never erase anyone: then an upload of 100 000 rows costs one query, not 100 000 HMACs.
-    if (!(await repo.anySuppressed())) return new Set();
+    if (!(await repo.anySuppressed(db))) return new Set();
     const byKey = new Map<string, string>();
-    for (const phone of phones) byKey.set(await phoneKeys.keyOf(repo.knex, phone), phone);
-    const found = await repo.suppressedKeys([...byKey.keys()]);
+    for (const phone of phones) byKey.set(await phoneKeys.keyOf(db, phone), phone);
+    const found = await repo.suppressedKeys([...byKey.keys()], db);
     return new Set([...found].map((key) => byKey.get(key)!));
   }
 }

@@ -20,6 +20,8 @@ import * as campaignListsTranslitTemplates from '../../migrations/20261203000200
 import * as campaignReport from '../../migrations/20261203000300_campaign-report.js';
 import * as listVersionsAndFiles from '../../migrations/20261203000100_list-versions-and-files.js';
 import * as messagesSendPace from '../../migrations/20261203000500_messages-send-pace.js';
+import * as listContactsPhoneIndex from '../../migrations/20261203000600_list-contacts-phone-index.js';
+import * as listContactsListCheck from '../../migrations/20261203000700_list-contacts-list-check-per-statement.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -53,6 +55,8 @@ const migrations: ReadonlyArray<[string, Migration]> = [
   ['20261203000200_campaign-lists-translit-templates', campaignListsTranslitTemplates],
   ['20261203000300_campaign-report', campaignReport],
   ['20261203000500_messages-send-pace', messagesSendPace],
+  ['20261203000600_list-contacts-phone-index', listContactsPhoneIndex],
+  ['20261203000700_list-contacts-list-check-per-statement', listContactsListCheck],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -97,12 +97,23 @@ export function detectPhoneColumn(sheet: SheetData): string | null {
 }
 
 /**
+ * Contacts handed on while the rest of the sheet is still being read: the parse worker passes each
+ * chunk to the main thread, which stores it while the worker normalises the next rows.
+ */
+export interface ContactStream {
+  /** Contacts per chunk (the last one may be smaller). */
+  size: number;
+  /** Each contact is in exactly one chunk, in row order; the result still holds them all. */
+  emit(contacts: ImportedContact[]): void;
+}
+
+/**
  * Normalises the phone column of every row and merges duplicates.
  * Rows whose number is empty or not a Russian mobile go to `rejected` with a Russian reason; a
  * number seen before goes to `duplicates` and the first row (with its fields) is kept.
  * @throws SheetError if `phoneColumn` is not one of the sheet's columns.
  */
-export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult {
+export function buildImport(sheet: SheetData, phoneColumn: string, stream?: ContactStream): ImportResult {
   const phoneIndex = sheet.columns.indexOf(phoneColumn);
   if (phoneIndex < 0) throw new SheetError('unknown-column', ru.lists.sheet.unknownColumn(phoneColumn, sheet.columns));
 
@@ -142,7 +153,9 @@ export function buildImport(sheet: SheetData, phoneColumn: string): ImportResult
     if (result.others.length > 0) notes.push({ row: rowNumber, kind: 'other-phones', value, text: ru.listFiles.secondPhone(result.phone, result.others) });
     const fields = fieldsOf(row);
     contacts.push({ rowNumber, phone: result.phone, fields });
+    if (stream && contacts.length % stream.size === 0) stream.emit(contacts.slice(contacts.length - stream.size));
   }
+  if (stream && contacts.length % stream.size !== 0) stream.emit(contacts.slice(contacts.length - (contacts.length % stream.size)));
   notes.sort((a, b) => a.row - b.row);
   return { contacts, rejected, duplicates, notes };
 }

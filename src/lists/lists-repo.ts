@@ -79,6 +79,22 @@ export interface StoredFile {
 /** Rows per INSERT … SELECT unnest(…): few round trips, one plan, parameters as 4 arrays. */
 const insertChunk = 20_000;
 
+/** Contacts as they arrive (from the parse worker), in row order. */
+export type ContactChunks = AsyncIterable<readonly NewContact[]>;
+
+/**
+ * What is known once every chunk was written: the list's contents, how many contacts it keeps, its
+ * file. Runs in the transaction (consents, contacts dropped after all) before the list is updated.
+ */
+export type Finish<C, F> = (trx: Knex.Transaction, target: { listId: number; version: number }) => Promise<{ contents: C; imported: number; file?: F | undefined }>;
+
+async function* inOneChunk(contacts: readonly NewContact[]): AsyncGenerator<readonly NewContact[]> {
+  yield contacts;
+}
+
+/** A list row before its contents are known (they are set in the same transaction). */
+const placeholderContents = { file_name: '', columns: '[]', phone_column: '', imported: 0, duplicates: '[]', rejected: '[]' };
+
 const listColumns = ['lists.*', 'exists (select 1 from list_files f where f.list_id = lists.id) as has_file'];
 
 function toList(row: Record<string, unknown>): ListRecord {
@@ -140,14 +156,29 @@ export class ListsRepo {
     alsoInTransaction?: (trx: Knex.Transaction, listId: number) => Promise<void>,
     file?: StoredFile,
   ): Promise<number> {
-    return this.knex.transaction(async (trx) => {
+    return this.createFrom(list, inOneChunk(contacts), now, async (trx, { listId }) => {
+      await alsoInTransaction?.(trx, listId);
+      return { contents: list, imported: contacts.length, file };
+    });
+  }
+
+  /**
+   * A new list whose contacts arrive in chunks while its file is still being read (an upload): each
+   * chunk is written as it comes, then `finish` says what the whole file made of the list (and adds
+   * what must commit with it). One transaction, begun with the first chunk — an upload waiting for
+   * its parse holds no connection — so a failure anywhere, the parse's included, stores nothing.
+   */
+  async createFrom(labels: Pick<NewList, 'name' | 'tags' | 'createdBy'>, chunks: ContactChunks, now: Date, finish: Finish<NewList | ListContents, StoredFile>): Promise<number> {
+    return this.withChunks(chunks, async (trx, next) => {
+      // The contents are known only at the end: the row holds placeholders until then.
       const [row] = await trx('lists')
-        .insert({ ...contentsRow(list, contacts.length), name: list.name, tags: list.tags ?? [], version: 1, created_by: list.createdBy, created_at: now })
+        .insert({ ...placeholderContents, name: labels.name, tags: labels.tags ?? [], version: 1, created_by: labels.createdBy, created_at: now })
         .returning('id');
       const listId = row.id as number;
-      await insertContacts(trx, listId, 1, contacts);
-      if (file) await trx('list_files').insert({ list_id: listId, file_name: file.fileName, data: file.data, created_at: now });
-      await alsoInTransaction?.(trx, listId);
+      await writeChunks(trx, listId, 1, next);
+      const done = await finish(trx, { listId, version: 1 });
+      await trx('lists').where({ id: listId }).update(contentsRow(done.contents, done.imported));
+      if (done.file) await trx('list_files').insert({ list_id: listId, file_name: done.file.fileName, data: done.file.data, created_at: now });
       return listId;
     });
   }
@@ -166,23 +197,60 @@ export class ListsRepo {
     file?: StoredFile | null,
     alsoInTransaction?: (trx: Knex.Transaction) => Promise<void>,
   ): Promise<boolean> {
-    return this.knex.transaction(async (trx) => {
+    return this.replaceFrom(listId, inOneChunk(contacts), now, async (trx) => {
+      await alsoInTransaction?.(trx);
+      return { contents, imported: contacts.length, file };
+    });
+  }
+
+  /** {@link replaceContents} with the contacts in chunks, as {@link createFrom}. */
+  async replaceFrom(listId: number, chunks: ContactChunks, now: Date, finish: Finish<ListContents, StoredFile | null>): Promise<boolean> {
+    return this.withChunks(chunks, async (trx, next) => {
       // The row lock orders two re-uploads of one list: each gets its own version number.
       const current = await trx('lists').where({ id: listId }).forUpdate().first('version');
       if (!current) return false;
       const version = Number(current.version) + 1;
-      await insertContacts(trx, listId, version, contacts);
-      await trx('lists').where({ id: listId }).update({ ...contentsRow(contents, contacts.length), version });
-      if (file === null) await trx('list_files').where({ list_id: listId }).delete();
-      if (file) {
+      await writeChunks(trx, listId, version, next);
+      const done = await finish(trx, { listId, version });
+      await trx('lists').where({ id: listId }).update({ ...contentsRow(done.contents, done.imported), version });
+      if (done.file === null) await trx('list_files').where({ list_id: listId }).delete();
+      if (done.file) {
         await trx('list_files')
-          .insert({ list_id: listId, file_name: file.fileName, data: file.data, created_at: now })
+          .insert({ list_id: listId, file_name: done.file.fileName, data: done.file.data, created_at: now })
           .onConflict('list_id')
           .merge();
       }
-      await alsoInTransaction?.(trx);
       return true;
     });
+  }
+
+  /**
+   * Removes contacts just written (numbers erased on request, known only once the whole file was
+   * read); in the transaction of {@link createFrom} / {@link replaceFrom}, so they never show.
+   */
+  async dropContacts(trx: Knex.Transaction, target: { listId: number; version: number }, phones: readonly string[]): Promise<void> {
+    if (phones.length === 0) return;
+    await trx('list_contacts').where({ list_id: target.listId, version: target.version }).whereIn('phone', [...phones]).delete();
+  }
+
+  /**
+   * Waits for the first chunk outside any transaction (the parse may take seconds, or fail: then
+   * nothing was begun), then runs `work` in one with the chunks still to come.
+   */
+  private async withChunks<T>(chunks: ContactChunks, work: (trx: Knex.Transaction, next: () => Promise<IteratorResult<readonly NewContact[]>>) => Promise<T>): Promise<T> {
+    const iterator = chunks[Symbol.asyncIterator]();
+    let first: IteratorResult<readonly NewContact[]> | null = await iterator.next();
+    const next = () => {
+      const taken = first;
+      first = null;
+      return taken ? Promise.resolve(taken) : iterator.next();
+    };
+    try {
+      return await this.knex.transaction((trx) => work(trx, next));
+    } finally {
+      // A transaction that failed before the last chunk: the parse's answer is no longer wanted.
+      await iterator.return?.();
+    }
   }
 
   /** Name and tags; false when the list does not exist. */
@@ -280,6 +348,10 @@ export class ListsRepo {
  * of the time of array parameters, which the driver escapes element by element in JS, and a
  * fraction of knex's multi-row VALUES (five parameters a row).
  */
+async function writeChunks(trx: Knex.Transaction, listId: number, version: number, next: () => Promise<IteratorResult<readonly NewContact[]>>): Promise<void> {
+  for (let chunk = await next(); !chunk.done; chunk = await next()) await insertContacts(trx, listId, version, chunk.value);
+}
+
 async function insertContacts(trx: Knex.Transaction, listId: number, version: number, contacts: readonly NewContact[]): Promise<void> {
   for (let i = 0; i < contacts.length; i += insertChunk) {
     const end = Math.min(contacts.length, i + insertChunk);

@@ -5,10 +5,10 @@ import type { Clock } from '../clock.js';
 import { ComplianceRepo } from '../compliance/compliance-repo.js';
 import { readConsentColumn } from '../compliance/consent-import.js';
 import { dropSuppressed, type SuppressedAmong } from './drop-suppressed.js';
-import { prepareImportInWorker } from './prepare-import-in-worker.js';
+import { streamImportInWorker } from './prepare-import-in-worker.js';
 import type { PrepareOptions, PreparedImport } from './prepare-import.js';
 import { DEFAULT_MAX_ROWS } from './sheet.js';
-import { tagKey, type ListContents, type ListRecord, type ListsRepo, type NewContact, type StoredFile } from './lists-repo.js';
+import { tagKey, type ContactChunks, type ListContents, type ListRecord, type ListsRepo, type NewContact, type StoredFile } from './lists-repo.js';
 
 /** How to read a file; anything absent is decided from the file. */
 export interface ReadChoice {
@@ -73,6 +73,38 @@ export function parseHeaderRow(input: unknown): number | undefined {
   return n;
 }
 
+type ReadPrepared = Extract<PreparedImport, { kind: 'ok' }>;
+
+/** What a whole file made of a list (erased numbers dropped). */
+interface Read {
+  contents: ListContents;
+  contacts: NewContact[];
+  keepFile: boolean;
+}
+
+/** An upload being read: its contacts as the worker normalises them, then what the whole file made of the list. */
+interface Reading {
+  contacts: ContactChunks;
+  /** Once the last chunk was taken, in the transaction that stored them. */
+  finish(trx: Knex.Transaction, target: { listId: number; version: number }): Promise<Read>;
+}
+
+/** The parse's answer when it is a list; otherwise the AppError staff see (nothing was stored). */
+function listable(prepared: PreparedImport): ReadPrepared {
+  if (prepared.kind === 'bad-file') {
+    const field = prepared.code === 'unknown-sheet' || prepared.code === 'empty-sheet' ? 'sheet' : prepared.code === 'bad-header-row' ? 'headerRow' : undefined;
+    throw new AppError(field ? 'VALIDATION' : 'BAD_FILE', prepared.message, field ? { field } : undefined);
+  }
+  const choiceDetails = { sheets: prepared.sheets, sheet: prepared.sheet, headerRow: prepared.headerRow, columns: prepared.columns };
+  if (prepared.kind === 'no-phone-column') {
+    throw new AppError('VALIDATION', ru.listsService.noPhoneColumn(prepared.columns), { field: 'phoneColumn', ...choiceDetails });
+  }
+  if (prepared.kind === 'unknown-phone-column') {
+    throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(prepared.column, prepared.columns), { field: 'phoneColumn', ...choiceDetails });
+  }
+  return prepared;
+}
+
 export class ListsService {
   constructor(
     private readonly repo: ListsRepo,
@@ -90,21 +122,18 @@ export class ListsService {
   async importFile(request: ImportRequest): Promise<ListRecord> {
     // Checked before the file is read: a bad name should not cost a parse.
     const name = this.checkName(request.name);
-    const read = await this.read(request.data, request.fileName, request);
+    const reading = await this.startRead(request.data, request.fileName, request);
     const now = this.clock.now();
-    const consents = request.consent ? this.readConsents(request.consent, read.contents.columns, read.contacts, request.fileName, now) : [];
-    const id = await this.repo.create(
-      {
-        ...read.contents,
-        name: (name || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName).slice(0, MAX_LIST_NAME),
-        tags: request.tags ?? [],
-        createdBy: request.createdBy,
-      },
-      read.contacts,
-      now,
-      this.consentWriter(consents, request.createdBy, now),
-      read.keepFile ? { fileName: read.contents.fileName, data: request.data } : undefined,
-    );
+    const labels = {
+      name: (name || request.fileName.replace(/\.[^.]+$/, '') || ru.listsService.defaultName).slice(0, MAX_LIST_NAME),
+      tags: request.tags ?? [],
+      createdBy: request.createdBy,
+    };
+    const id = await this.repo.createFrom(labels, reading.contacts, now, async (trx, target) => {
+      const read = await reading.finish(trx, target);
+      await this.writeConsents(trx, target.listId, request, read, now);
+      return { contents: read.contents, imported: read.contacts.length, file: read.keepFile ? { fileName: read.contents.fileName, data: request.data } : undefined };
+    });
     return (await this.repo.get(id))!;
   }
 
@@ -115,11 +144,13 @@ export class ListsService {
   async reuploadFile(listId: number, request: ImportRequest): Promise<ListRecord> {
     const list = await this.get(listId);
     const name = this.checkName(request.name);
-    const read = await this.read(request.data, request.fileName, request);
+    const reading = await this.startRead(request.data, request.fileName, request);
     const now = this.clock.now();
-    const consents = request.consent ? this.readConsents(request.consent, read.contents.columns, read.contacts, request.fileName, now) : [];
-    const writeConsents = this.consentWriter(consents, request.createdBy, now);
-    await this.repo.replaceContents(list.id, read.contents, read.contacts, now, read.keepFile ? { fileName: read.contents.fileName, data: request.data } : null, writeConsents && ((trx) => writeConsents(trx, list.id)));
+    await this.repo.replaceFrom(list.id, reading.contacts, now, async (trx, target) => {
+      const read = await reading.finish(trx, target);
+      await this.writeConsents(trx, list.id, request, read, now);
+      return { contents: read.contents, imported: read.contacts.length, file: read.keepFile ? { fileName: read.contents.fileName, data: request.data } : null };
+    });
     if (name || request.tags !== undefined) await this.repo.updateLabels(list.id, { name: name || undefined, tags: request.tags });
     return this.get(list.id);
   }
@@ -143,8 +174,11 @@ export class ListsService {
         headerRow: patch.headerRow ?? (sheetChanged ? undefined : list.headerRow),
         phoneColumn: patch.phoneColumn,
       };
-      const read = await this.read(file.data, file.fileName, choice, patch.phoneColumn === undefined ? list.phoneColumn : undefined);
-      await this.repo.replaceContents(list.id, read.contents, read.contacts, this.clock.now(), read.keepFile ? undefined : null);
+      const reading = await this.startRead(file.data, file.fileName, choice, patch.phoneColumn === undefined ? list.phoneColumn : undefined);
+      await this.repo.replaceFrom(list.id, reading.contacts, this.clock.now(), async (trx, target) => {
+        const read = await reading.finish(trx, target);
+        return { contents: read.contents, imported: read.contacts.length, file: read.keepFile ? undefined : null };
+      });
     }
     if (name || patch.tags !== undefined) await this.repo.updateLabels(list.id, { name: name || undefined, tags: patch.tags });
     return this.get(list.id);
@@ -156,41 +190,59 @@ export class ListsService {
     return name;
   }
 
-  /** Parses in the worker within the administrator's limits; a file that cannot become a list is an AppError. */
-  private async read(data: Buffer, fileName: string, choice: ReadChoice, preferPhoneColumn?: string): Promise<{ contents: ListContents; contacts: NewContact[]; keepFile: boolean }> {
+  /**
+   * Starts the parse in the worker within the administrator's limits. Its contacts are stored as
+   * they arrive (the repo's createFrom / replaceFrom); the chunks end with an AppError when the
+   * file cannot become a list — having yielded none, so no transaction was begun for it.
+   */
+  private async startRead(data: Buffer, fileName: string, choice: ReadChoice, preferPhoneColumn?: string): Promise<Reading> {
     const { maxMb, maxRows } = await this.limits();
     if (data.length > maxMb * 1024 * 1024) throw new AppError('TOO_LARGE', ru.listFiles.fileTooLarge(maxMb));
     const options: PrepareOptions = { phoneColumn: choice.phoneColumn, sheet: choice.sheet, headerRow: choice.headerRow, maxRows, preferPhoneColumn };
-    const prepared: PreparedImport = await prepareImportInWorker(data, fileName, options);
-    if (prepared.kind === 'bad-file') {
-      const field = prepared.code === 'unknown-sheet' || prepared.code === 'empty-sheet' ? 'sheet' : prepared.code === 'bad-header-row' ? 'headerRow' : undefined;
-      throw new AppError(field ? 'VALIDATION' : 'BAD_FILE', prepared.message, field ? { field } : undefined);
+    const parse = streamImportInWorker(data, fileName, options);
+    let prepared: ReadPrepared | null = null;
+    async function* contacts(): AsyncGenerator<NewContact[]> {
+      yield* parse.chunks;
+      prepared = listable(await parse.prepared);
     }
-    const choiceDetails = { sheets: prepared.sheets, sheet: prepared.sheet, headerRow: prepared.headerRow, columns: prepared.columns };
-    if (prepared.kind === 'no-phone-column') {
-      throw new AppError('VALIDATION', ru.listsService.noPhoneColumn(prepared.columns), { field: 'phoneColumn', ...choiceDetails });
-    }
-    if (prepared.kind === 'unknown-phone-column') {
-      throw new AppError('VALIDATION', ru.listsService.unknownPhoneColumn(prepared.column, prepared.columns), { field: 'phoneColumn', ...choiceDetails });
-    }
-    const result = await dropSuppressed(prepared.result, this.suppressedAmong);
     return {
-      contents: {
-        fileName: fileName.slice(0, 255),
-        columns: prepared.columns,
-        phoneColumn: prepared.phoneColumn,
-        duplicates: result.duplicates,
-        rejected: result.rejected,
-        notes: result.notes,
-        suppressed: result.suppressed,
-        sheet: prepared.sheet,
-        sheets: prepared.sheets,
-        headerRow: prepared.headerRow,
+      contacts: contacts(),
+      finish: async (trx, target) => {
+        if (!prepared) throw new Error('finish() before the last chunk');
+        const taken = prepared.result.contacts;
+        // Erased numbers (152-FZ) are known only once the whole file was read: the rows already
+        // written for them go again, in the same transaction.
+        const result = await dropSuppressed(prepared.result, (phones) => this.suppressedAmong(phones, trx));
+        if (result.contacts.length < taken.length) {
+          const kept = new Set(result.contacts);
+          await this.repo.dropContacts(trx, target, taken.filter((c) => !kept.has(c)).map((c) => c.phone));
+        }
+        return {
+          contents: {
+            fileName: fileName.slice(0, 255),
+            columns: prepared.columns,
+            phoneColumn: prepared.phoneColumn,
+            duplicates: result.duplicates,
+            rejected: result.rejected,
+            notes: result.notes,
+            suppressed: result.suppressed,
+            sheet: prepared.sheet,
+            sheets: prepared.sheets,
+            headerRow: prepared.headerRow,
+          },
+          contacts: result.contacts,
+          // A file that held an erased number (152-FZ) is not kept: the number must not be stored again.
+          keepFile: !result.holdsErased,
+        };
       },
-      contacts: result.contacts,
-      // A file that held an erased number (152-FZ) is not kept: the number must not be stored again.
-      keepFile: !result.holdsErased,
     };
+  }
+
+  /** The consents read from the upload's consent column, in the transaction storing the list. */
+  private async writeConsents(trx: Knex.Transaction, listId: number, request: ImportRequest, read: Read, now: Date): Promise<void> {
+    if (!request.consent) return;
+    const consents = this.readConsents(request.consent, read.contents.columns, read.contacts, request.fileName, now);
+    await this.consentWriter(consents, request.createdBy, now)?.(trx, listId);
   }
 
   private consentWriter(consents: ReturnType<ListsService['readConsents']>, createdBy: string | null, now: Date) {

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
 import { ru } from '../i18n/ru.js';
-import type { ParseJob } from './prepare-import-job.js';
-import { unpackPrepared, type PrepareOptions, type PreparedImport, type PreparedTransfer } from './prepare-import.js';
+import type { ImportedContact } from './import.js';
+import type { ParseJob, ParseMessage } from './prepare-import-job.js';
+import { unpackContacts, unpackPrepared, type PrepareOptions, type PreparedImport } from './prepare-import.js';
 
 export interface WorkerLimits {
   /** Heap the parse may use; past it the worker dies, not the service. */
@@ -80,17 +81,78 @@ export function warmImportWorker(limits: WorkerLimits = configuredLimits): void 
  * CPU, which would otherwise stop the pages and the AMI connection, and a hostile file that
  * inflates past the heap limit kills only the worker. Parses are queued, one at a time.
  */
-export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits): Promise<PreparedImport> {
+export function prepareImportInWorker(data: Buffer, fileName: string, options: PrepareOptions | string | undefined, limits?: WorkerLimits, stream?: ChunkSink): Promise<PreparedImport> {
   const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : (options ?? {});
   if (pending > MAX_WAITING_PARSES) return Promise.reject(new AppError('BUSY', ru.lists.sheet.busy));
   pending++;
   const run = queue.then(
-    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
-    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits, stream),
+    () => parseInWorker(data, fileName, opts, limits ?? configuredLimits, stream),
   );
   queue = run.catch(() => undefined);
   void queue.then(() => pending--);
   return run;
+}
+
+/** Where the contacts of a streamed parse go as they arrive. */
+interface ChunkSink {
+  size: number;
+  onChunk(contacts: ImportedContact[]): void;
+}
+
+/** An import parsed in the worker whose contacts arrive while the worker is still normalising rows. */
+export interface StreamedImport {
+  /**
+   * The contacts in row order, chunk by chunk, as the worker normalises them (only an `ok` parse
+   * has any). Ends once the parse is done; throws if the worker failed.
+   */
+  chunks: AsyncIterable<ImportedContact[]>;
+  /** The whole answer, its result holding every contact; settled once the last chunk has arrived. */
+  prepared: Promise<PreparedImport>;
+}
+
+/**
+ * Contacts per chunk a streamed parse posts: the first one is stored after a tenth of 100 000 rows
+ * are normalised, and the database writes the rest while the worker normalises the others.
+ */
+export const STREAM_CHUNK = 10_000;
+
+/**
+ * {@link prepareImportInWorker}, with the contacts handed over in chunks while the worker goes on:
+ * the caller stores them as they come (ListsService), so writing them overlaps the normalising.
+ */
+export function streamImportInWorker(data: Buffer, fileName: string, options: PrepareOptions, limits?: WorkerLimits, chunkSize = STREAM_CHUNK): StreamedImport {
+  const arrived: ImportedContact[][] = [];
+  let finished = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const prepared = prepareImportInWorker(data, fileName, options, limits, {
+    size: chunkSize,
+    onChunk: (contacts) => {
+      arrived.push(contacts);
+      notify();
+    },
+  });
+  // Also marks a failure as handled: a caller whose transaction failed first never awaits it.
+  const settle = () => {
+    finished = true;
+    notify();
+  };
+  prepared.then(settle, settle);
+  async function* chunks(): AsyncGenerator<ImportedContact[]> {
+    for (;;) {
+      const next = arrived.shift();
+      if (next) yield next;
+      else if (finished) {
+        await prepared; // a failed parse throws here
+        return;
+      } else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  return { chunks: chunks(), prepared };
 }
 
 /** A worker for a parse: the warm one if its heap limit is the one asked for, else a new one. */
@@ -115,7 +177,7 @@ function keepWarm(worker: Worker, maxHeapMb: number): void {
   warm = { worker, maxHeapMb, timer };
 }
 
-function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, limits: WorkerLimits): Promise<PreparedImport> {
+function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, limits: WorkerLimits, stream?: ChunkSink): Promise<PreparedImport> {
   return new Promise((resolve, reject) => {
     const worker = takeWorker(limits.maxHeapMb);
     worker.ref();
@@ -138,12 +200,22 @@ function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, 
     const tooLarge: PreparedImport = { kind: 'bad-file', code: 'too-large', message: ru.lists.sheet.tooLargeUnpacked(fileName) };
     const tooSlow: PreparedImport = { kind: 'bad-file', code: 'too-slow', message: ru.lists.sheet.tooSlow(fileName, Math.round(limits.timeoutMs / 1000)) };
     const timer = setTimeout(() => fail(() => resolve(tooSlow)), limits.timeoutMs);
-    const onMessage = (answer: { id: number; prepared: PreparedTransfer }) => {
+    // A streamed parse: its contacts, chunk by chunk, for the answer (which packs none of them).
+    const streamed: ImportedContact[][] = [];
+    const onMessage = (answer: ParseMessage) => {
       if (answer.id !== id || settled) return;
+      if (answer.chunk) {
+        const contacts = unpackContacts(answer.chunk);
+        streamed.push(contacts);
+        stream?.onChunk(contacts);
+        return;
+      }
       settled = true;
       cleanup();
       keepWarm(worker, limits.maxHeapMb);
-      resolve(unpackPrepared(answer.prepared));
+      const prepared = unpackPrepared(answer.prepared);
+      if (prepared.kind === 'ok' && streamed.length > 0) prepared.result.contacts = streamed.flat().concat(prepared.result.contacts);
+      resolve(prepared);
     };
     const onError = (error: Error & { code?: string }) => fail(() => (error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? resolve(tooLarge) : reject(error)));
     const onExit = (code: number) => fail(() => reject(new Error(`list parser exited with code ${code}`)));
@@ -152,7 +224,7 @@ function parseInWorker(data: Buffer, fileName: string, options: PrepareOptions, 
     worker.once('exit', onExit);
     // A copy the worker owns (transferred, not cloned): the caller's Buffer may be a slice of a pool.
     const copy = new Uint8Array(data);
-    const job: ParseJob = { id, data: copy, fileName, options };
+    const job: ParseJob = { id, data: copy, fileName, options, chunkSize: stream?.size };
     worker.postMessage(job, [copy.buffer]);
   });
 }

@@ -1,4 +1,4 @@
-import { buildImport, detectPhoneColumn, type ImportedContact, type ImportResult } from './import.js';
+import { buildImport, detectPhoneColumn, type ContactStream, type ImportedContact, type ImportResult } from './import.js';
 import { readSheet, SheetError, type SheetErrorCode } from './sheet.js';
 
 /** How to read an upload; anything absent is decided from the file. */
@@ -34,7 +34,7 @@ export type PreparedImport =
  * Reads the file, finds (or checks) the sheet, header row and phone column and normalises every
  * row. Pure: the same bytes and options give the same answer, nothing is stored.
  */
-export function prepareImport(data: Uint8Array, fileName: string, options: PrepareOptions | string = {}): PreparedImport {
+export function prepareImport(data: Uint8Array, fileName: string, options: PrepareOptions | string = {}, stream?: ContactStream): PreparedImport {
   // A bare string is the phone column (the stop-list upload calls it so).
   const opts: PrepareOptions = typeof options === 'string' ? { phoneColumn: options } : options;
   let sheet;
@@ -50,7 +50,7 @@ export function prepareImport(data: Uint8Array, fileName: string, options: Prepa
   const phoneColumn = wanted ? wanted : (preferred ?? detectPhoneColumn(sheet));
   if (!phoneColumn) return { kind: 'no-phone-column', ...choice };
   if (!sheet.columns.includes(phoneColumn)) return { kind: 'unknown-phone-column', column: phoneColumn, ...choice };
-  return { kind: 'ok', phoneColumn, result: buildImport(sheet, phoneColumn), ...choice };
+  return { kind: 'ok', phoneColumn, result: buildImport(sheet, phoneColumn, stream), ...choice };
 }
 
 /**
@@ -71,9 +71,17 @@ export interface PackedContacts {
 /** What the worker posts: a {@link PreparedImport} whose contacts are packed. */
 export type PreparedTransfer = Exclude<PreparedImport, { kind: 'ok' }> | (Omit<Extract<PreparedImport, { kind: 'ok' }>, 'result'> & { result: Omit<ImportResult, 'contacts'> & { packed: PackedContacts } });
 
-export function packPrepared(prepared: PreparedImport): PreparedTransfer {
+/**
+ * The prepared import as it crosses threads. `streamed`: its contacts already crossed in chunks
+ * ({@link packContacts}), so none are packed again.
+ */
+export function packPrepared(prepared: PreparedImport, streamed = false): PreparedTransfer {
   if (prepared.kind !== 'ok') return prepared;
-  const contacts = prepared.result.contacts;
+  const { contacts, ...rest } = prepared.result;
+  return { ...prepared, result: { ...rest, packed: packContacts(streamed ? [] : contacts) } };
+}
+
+export function packContacts(contacts: readonly ImportedContact[]): PackedContacts {
   const rowNumbers = new Int32Array(contacts.length);
   const phones = new Array<string>(contacts.length);
   const fields = new Array<string>(contacts.length);
@@ -83,8 +91,7 @@ export function packPrepared(prepared: PreparedImport): PreparedTransfer {
     phones[i] = c.phone;
     fields[i] = JSON.stringify(c.fields);
   }
-  const { contacts: _dropped, ...rest } = prepared.result;
-  return { ...prepared, result: { ...rest, packed: { count: contacts.length, rowNumbers, phones: phones.join('\n'), fields: fields.join('\n') } } };
+  return { count: contacts.length, rowNumbers, phones: phones.join('\n'), fields: fields.join('\n') };
 }
 
 /** The contacts back as objects; `fields` is parsed only if someone reads it (consents do). */

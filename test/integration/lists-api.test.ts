@@ -95,6 +95,26 @@ describe('lists API: sheets, header rows, tags, versions (issue #9)', () => {
     assert.equal(Number((await h.service.db.knex('list_files').count<{ n: string }[]>('* as n'))[0]!.n), before);
   });
 
+  test('a file refused after its first contacts were written (a consent cell at the end) leaves nothing; fixed, all its rows are stored in order', async () => {
+    // 25 000 rows: the worker hands them over in several chunks, written while it reads the rest.
+    const rows = Array.from({ length: 25_000 }, (_, i) => `8912${String(i).padStart(7, '0')};Клиент ${i};да`);
+    const csv = (last: string) => Buffer.from(`Телефон;Имя;Согласие\n${rows.join('\n')}\n89990000000;Последний;${last}\n`);
+    const fields = { consentColumn: 'Согласие', consentSource: 'анкеты' };
+    const before = await listCount();
+    const contactsBefore = Number((await h.service.db.knex('list_contacts').count<{ n: string }[]>('* as n'))[0]!.n);
+    const refused = await json<{ error: { message: string } }>(await h.api('/lists', { method: 'POST', body: form(csv('может быть'), 'анкеты.csv', fields) }), 422);
+    assert.match(refused.error.message, /Строка 25002/);
+    assert.equal(await listCount(), before);
+    assert.equal(Number((await h.service.db.knex('list_contacts').count<{ n: string }[]>('* as n'))[0]!.n), contactsBefore);
+    assert.equal((await h.service.db.knex('consents').where({ phone: '+79120000000' })).length, 0);
+
+    const list = await json<ListJson>(await h.api('/lists', { method: 'POST', body: form(csv('да'), 'анкеты.csv', fields) }), 201);
+    assert.equal(list.imported, 25_001);
+    const stored = await repo.contacts(list.id);
+    assert.deepEqual(stored.map((c) => c.rowNumber), Array.from({ length: 25_001 }, (_, i) => i + 2));
+    assert.deepEqual([stored[0]!.phone, stored[24_999]!.fields['Имя'], stored[25_000]!.phone], ['+79120000000', 'Клиент 24999', '+79990000000']);
+  });
+
   test("the administrator's limits: rows and megabytes", async () => {
     await json(await h.api('/settings', { method: 'PATCH', body: JSON.stringify({ importMaxRows: 10 }) }), 200);
     const rows = [['Телефон'], ...Array.from({ length: 11 }, (_, i) => [`8912000${String(i).padStart(4, '0')}`])];

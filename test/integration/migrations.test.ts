@@ -23,3 +23,34 @@ test('three instances starting together on a fresh database: all start, each mig
     await testDb.drop();
   }
 });
+
+test('list_contacts → lists is kept per statement as the foreign key kept it per row: no contact without its list, a deleted list takes its contacts, and the last two migrations roll back', async () => {
+  const testDb = await createTestDatabase();
+  const knex = testDb.db.knex;
+  try {
+    const list = async (name: string) => (await knex('lists').insert({ name, file_name: 'a.csv', columns: '[]', phone_column: 'Телефон', imported: 0, duplicates: '[]', rejected: '[]' }).returning('id'))[0].id as number;
+    const contact = (listId: number, phone: string) => ({ list_id: listId, version: 1, row_number: 2, phone, fields: '{}' });
+    const a = await list('А');
+    const b = await list('Б');
+    await knex('list_contacts').insert([contact(a, '+79120000001'), contact(b, '+79120000002')]);
+    // One missing list among good ones refuses the whole statement.
+    await assert.rejects(knex('list_contacts').insert([contact(a, '+79120000003'), contact(b + 100, '+79120000004')]), (e: { code?: string }) => e.code === '23503');
+    await assert.rejects(knex('list_contacts').where({ list_id: a }).update({ list_id: b + 100 }), (e: { code?: string }) => e.code === '23503');
+    await assert.rejects(knex('lists').where({ id: a }).update({ id: b + 100 }), (e: { code?: string }) => e.code === '23503');
+    await knex('list_contacts').where({ list_id: a }).update({ fields: '{"Имя":"Анна"}' }); // other columns: no check
+    await knex('lists').where({ id: a }).delete();
+    assert.deepEqual((await knex('list_contacts').select('phone')).map((r) => r.phone), ['+79120000002']);
+
+    // Down again: the foreign key and the two indexes come back over the rows kept.
+    const names = ['20261203000700_list-contacts-list-check-per-statement', '20261203000600_list-contacts-phone-index'];
+    const modules = [await import('../../migrations/20261203000700_list-contacts-list-check-per-statement.js'), await import('../../migrations/20261203000600_list-contacts-phone-index.js')];
+    for (const m of modules) await m.down(knex);
+    await knex('knex_migrations').whereIn('name', names).delete();
+    await assert.rejects(knex('list_contacts').insert(contact(b + 100, '+79120000005')), (e: { code?: string }) => e.code === '23503');
+    const indexes: Array<{ indexname: string }> = (await knex.raw(`select indexname from pg_indexes where tablename = 'list_contacts' order by 1`)).rows;
+    assert.deepEqual(indexes.map((i) => i.indexname), ['list_contacts_list_version_phone', 'list_contacts_list_version_row', 'list_contacts_phone', 'list_contacts_pkey']);
+    assert.deepEqual(await migrateLatest(knex), names.reverse());
+  } finally {
+    await testDb.drop();
+  }
+});

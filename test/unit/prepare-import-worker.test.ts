@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isAppError } from '../../src/errors.js';
-import { MAX_WAITING_PARSES, prepareImportInWorker } from '../../src/lists/prepare-import-in-worker.js';
+import { MAX_WAITING_PARSES, prepareImportInWorker, streamImportInWorker } from '../../src/lists/prepare-import-in-worker.js';
 import { xlsxBuffer } from '../helpers/harness.js';
 
 test('a list is read in a worker thread: phones normalised, the rejected rows named', async () => {
@@ -16,6 +16,26 @@ test('a list is read in a worker thread: phones normalised, the rejected rows na
   assert.equal(r.phoneColumn, 'Телефон');
   assert.deepEqual(r.result.contacts.map((c) => c.phone), ['+79123456789']);
   assert.deepEqual(r.result.rejected.map((x) => x.row), [3]);
+});
+
+test('a streamed parse hands its contacts over in chunks, in row order, before its answer; together they are the answer\'s contacts', async () => {
+  const rows = [['Имя', 'Телефон'], ...Array.from({ length: 7 }, (_, i) => [`Клиент ${i}`, `8 912 000-00-0${i}`]), ['Повтор', '+79120000003'], ['Мусор', 'нет']];
+  const whole = await prepareImportInWorker(xlsxBuffer(rows), 'a.xlsx', undefined);
+  const streamed = streamImportInWorker(xlsxBuffer(rows), 'a.xlsx', {}, undefined, 3);
+  const chunks: Array<Array<[number, string, string]>> = [];
+  for await (const chunk of streamed.chunks) chunks.push(chunk.map((c) => [c.rowNumber, c.phone, c.fields['Имя']!]));
+  assert.deepEqual(chunks.map((c) => c.length), [3, 3, 1]);
+  const r = await streamed.prepared;
+  assert.ok(r.kind === 'ok' && whole.kind === 'ok');
+  const asRows = (contacts: typeof r.result.contacts) => contacts.map((c) => [c.rowNumber, c.phone, c.fields['Имя']!]);
+  assert.deepEqual(chunks.flat(), asRows(r.result.contacts));
+  assert.deepEqual(asRows(r.result.contacts), asRows(whole.result.contacts));
+  assert.deepEqual([r.result.duplicates, r.result.rejected], [whole.result.duplicates, whole.result.rejected]);
+
+  // A file that is not a list streams nothing; its answer says why.
+  const bad = streamImportInWorker(Buffer.from('Имя;Город\nАнна;Тюмень\n'), 'b.csv', {}, undefined, 3);
+  for await (const _ of bad.chunks) assert.fail('no contacts from a file without phones');
+  assert.equal((await bad.prepared).kind, 'no-phone-column');
 });
 
 test('a file that needs more memory than the parser may use is refused; the service survives', async () => {
