@@ -230,7 +230,8 @@ export class Dispatcher {
       return;
     }
     const woken = new AbortController();
-    const onAbort = () => woken.abort();
+    // With a reason: abort() without one builds a DOMException (a stack trace) at every wake-up.
+    const onAbort = () => woken.abort('woken');
     signal.addEventListener('abort', onAbort, { once: true });
     this.wake = onAbort;
     await this.deps.clock.sleep(ms, woken.signal);
