@@ -87,8 +87,11 @@ export interface SmsGateway {
    */
   textProblem?(text: string): string | null;
   submit(request: SubmitRequest): Promise<SubmitResult>;
-  /** Current modems; rejects when the gateway is not connected. */
-  listModems(): Promise<ModemInfo[]>;
+  /**
+   * Current modems (only `device`, when given: one short answer for a queue poll); rejects when
+   * the gateway is not connected.
+   */
+  listModems(device?: string): Promise<ModemInfo[]>;
   isConnected(): boolean;
   /** Subscribe to events; returns the unsubscribe function. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
