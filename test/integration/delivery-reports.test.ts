@@ -7,32 +7,18 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { CampaignsRepo } from '../../src/campaigns/campaigns-repo.js';
-import { CampaignsService } from '../../src/campaigns/campaigns-service.js';
-import { campaignCompliance } from '../../src/compliance/compliance-repo.js';
 import { DispatchRepo } from '../../src/dispatcher/dispatch-repo.js';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { MessageState } from '../../src/dispatcher/message-state.js';
-import { exclusionReasons } from '../../src/i18n/ru.js';
-import { ListsRepo } from '../../src/lists/lists-repo.js';
 import { createLogger } from '../../src/logger.js';
 import { DongleGateway } from '../../src/modems/ami/dongle-gateway.js';
 import { defaultSettings, type Settings } from '../../src/settings/settings.js';
-import { SettingsRepo } from '../../src/settings/settings-repo.js';
 import { AmiSimulator, type AmiSimulatorOptions } from '../../src/simulator/ami-simulator.js';
 import { SimsRepo } from '../../src/sims/sims-repo.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { testModems, testSettings } from '../helpers/harness.js';
+import { connectedGateway, runningCampaign as startCampaign, waitUntil } from '../helpers/dispatch-fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
-
-/** For the simulator's real-time side only (its modems, the queue polls); dispatcher time is the fake clock. */
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 /** Every SIM pauses exactly this long after each SMS (min = max): the pace the runs are compared on. */
@@ -82,9 +68,8 @@ describe('delivery reports: the modem is free when the SMS leaves it, the report
   }
 
   async function gateway(): Promise<DongleGateway> {
-    const g = new DongleGateway({ host: '127.0.0.1', port: simulator.port, username: 'simcast', secret: 'simcast', log, actionTimeoutMs: 2000 });
+    const g = await connectedGateway(simulator.port, log);
     gateways.push(g);
-    assert.equal(await g.start(), true);
     return g;
   }
 
@@ -110,19 +95,7 @@ describe('delivery reports: the modem is free when the SMS leaves it, the report
     return d;
   }
 
-  async function runningCampaign(phones: string[]): Promise<number> {
-    const knex = testDb.db.knex;
-    const lists = new ListsRepo(knex);
-    const listId = await lists.create(
-      { name: 'Тест', fileName: 't.xlsx', columns: ['Телефон'], phoneColumn: 'Телефон', duplicates: [], rejected: [], createdBy: null },
-      phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone } })),
-      clock.now(),
-    );
-    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock, compliance: campaignCompliance(knex, exclusionReasons) });
-    const { campaign } = await service.create({ name: 'Тест', listId, template: 'Здравствуйте!', kind: 'service', createdBy: null });
-    await service.act(campaign.id, 'start');
-    return campaign.id;
-  }
+  const runningCampaign = (phones: string[]) => startCampaign(testDb.db.knex, clock, phones);
 
   async function rows(campaignId: number): Promise<Row[]> {
     return testDb.db.knex('messages').where({ campaign_id: campaignId }).orderBy('id').select('id', 'phone', 'state', 'imsi', 'claimed_at', 'sent_at');
