@@ -508,8 +508,8 @@ export class Dispatcher {
     });
   }
 
-  private unwatch(device: string, id?: number): void {
-    if (id === undefined || this.watched.get(device)?.messageId === id) this.watched.delete(device);
+  private unwatch(device: string, id: number): void {
+    if (this.watched.get(device)?.messageId === id) this.watched.delete(device);
   }
 
   /**

@@ -32,7 +32,8 @@ export interface SubmitRequest {
   text: string;
   /**
    * Ask for a delivery report (the admin's setting). Absent: the gateway's default. With it,
-   * current chan_dongle builds send no "sent" event, only the delivery report or the expiry.
+   * current chan_dongle builds send no "sent" event, only the delivery report or the expiry (the
+   * dispatcher then reads chan_dongle's queue, `listModems(device)`, to see the SMS leave).
    */
   deliveryReport?: boolean;
 }
