@@ -112,8 +112,8 @@ export class Dispatcher {
   private readonly inFlight = new Map<string, InFlight>();
   /** Devices whose SMS in flight was submitted with a delivery report and is still in chan_dongle's queue. */
   private readonly watched = new Map<string, Watched>();
-  /** The queue poll loop while something is watched (null: not running, no polls). */
-  private polling: Promise<void> | null = null;
+  /** Whether the queue poll loop runs (only while something is watched: no polls otherwise). */
+  private polling = false;
   /** Modems whose last message timed out, with the modem listing count then: see `freeModems`. */
   private readonly afterUnknown = new Map<string, number>();
   /** How many times the modem list was read; a count, not a time, so a fake clock cannot tie. */
@@ -503,9 +503,9 @@ export class Dispatcher {
     // Settled meanwhile (a delivery report faster than the ack's bookkeeping): nothing to watch.
     if (this.inFlight.get(device)?.messageId !== id) return;
     this.watched.set(device, { messageId: id, queue: newQueueWatch() });
-    this.polling ??= this.pollQueues().finally(() => {
-      this.polling = null;
-    });
+    if (this.polling) return;
+    this.polling = true;
+    void this.pollQueues();
   }
 
   private unwatch(device: string, id: number): void {
@@ -521,36 +521,43 @@ export class Dispatcher {
    */
   private async pollQueues(): Promise<void> {
     const every = this.deps.queuePollMs ?? 500;
-    for (let first = true; this.watched.size > 0; first = false) {
-      if (!first) await new Promise((resolve) => setTimeout(resolve, every));
-      // Only watches that exist when the poll is written: a submit acknowledged later may not be in its answer.
-      const asked = [...this.watched];
-      if (asked.length === 0) return;
-      let modems: ModemInfo[];
-      try {
-        modems = await this.deps.gateway.listModems(asked.length === 1 ? asked[0]![0] : undefined);
-      } catch (error) {
-        this.log.debug({ event: 'dispatch.queue-poll-failed', err: error }, 'could not read chan_dongle queues');
+    try {
+      for (let first = true; this.watched.size > 0; first = false) {
+        if (!first) await new Promise((resolve) => setTimeout(resolve, every));
+        try {
+          await this.pollQueuesOnce();
+        } catch (error) {
+          this.log.warn({ event: 'dispatch.queue-poll-failed', err: error }, 'could not read chan_dongle queues');
+        }
+      }
+    } finally {
+      // In the same turn as the loop's last check: a watch added after it starts a new loop.
+      this.polling = false;
+    }
+  }
+
+  private async pollQueuesOnce(): Promise<void> {
+    // Only watches that exist when the poll is written: a submit acknowledged later may not be in its answer.
+    const asked = [...this.watched];
+    if (asked.length === 0) return;
+    const modems = await this.deps.gateway.listModems(asked.length === 1 ? asked[0]![0] : undefined);
+    const settings = this.lastSettings ?? (await this.deps.settings());
+    for (const [device, w] of asked) {
+      if (this.watched.get(device) !== w) continue; // settled or dropped meanwhile
+      const modem = modems.find((m) => m.device === device);
+      if (!modem || !modem.ready) {
+        // Dropped (or going): its queue may have been flushed, so no count can tell any more.
+        this.dropWatch(device, 'device not ready');
         continue;
       }
-      for (const [device, w] of asked) {
-        if (this.watched.get(device) !== w) continue; // settled or dropped meanwhile
-        const modem = modems.find((m) => m.device === device);
-        if (!modem || !modem.ready) {
-          // Dropped (or going): its queue may have been flushed, so no count can tell any more.
-          this.dropWatch(device, 'device not ready');
-          continue;
-        }
-        const seen = observeQueue(w.queue, modem.queue);
-        w.queue = seen.watch;
-        if (!seen.left) continue;
-        this.watched.delete(device);
-        const settings = this.lastSettings ?? (await this.deps.settings());
-        // Not awaited in turn: one slow write must not hold back the other modems' verdicts.
-        void this.settle(w.messageId, ['sending'], { state: 'sent', error: null }, settings, 'none').catch((error: unknown) =>
-          this.log.error({ event: 'dispatch.sent-failed', err: error, messageId: w.messageId }, 'could not record an SMS that left the modem'),
-        );
-      }
+      const seen = observeQueue(w.queue, modem.queue);
+      w.queue = seen.watch;
+      if (!seen.left) continue;
+      this.watched.delete(device);
+      // Not awaited in turn: one slow write must not hold back the other modems' verdicts.
+      void this.settle(w.messageId, ['sending'], { state: 'sent', error: null }, settings, 'none').catch((error: unknown) =>
+        this.log.error({ event: 'dispatch.sent-failed', err: error, messageId: w.messageId }, 'could not record an SMS that left the modem'),
+      );
     }
   }
 
