@@ -322,7 +322,8 @@ export class DispatchRepo {
     now: Date,
     options: { release?: { timeZone: string } } = {},
   ): Promise<{ campaignId: number | null; imsi: string | null } | null> {
-    return this.knex.transaction(async (trx) => {
+    // A transaction only when the ledger is written too (a late delivery report is one statement).
+    const work = async (trx: Knex | Knex.Transaction) => {
       const patch: Record<string, unknown> = { state: t.state, error: t.error };
       if (t.state === 'waiting') {
         patch.not_before = t.notBefore;
@@ -346,7 +347,8 @@ export class DispatchRepo {
           .update({ parts: trx.raw('greatest(parts - ?, 0)', [row.parts]) });
       }
       return { campaignId: row.campaign_id ?? null, imsi: row.imsi ?? null };
-    });
+    };
+    return options.release ? this.knex.transaction(work) : work(this.knex);
   }
 
   /**

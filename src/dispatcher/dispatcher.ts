@@ -9,6 +9,7 @@ import { defaultPauseRange } from '../settings/settings.js';
 import type { SimsRepo } from '../sims/sims-repo.js';
 import type { DispatchRepo, RunningCampaign } from './dispatch-repo.js';
 import { afterReport, afterSubmit, type MessageState, type Transition } from './message-state.js';
+import { newQueueWatch, observeQueue, type QueueWatch } from './queue-watch.js';
 
 /**
  * Our message ids travel to chan_dongle as Payload `simcast-<database tag>-<id>` and come back in
@@ -72,6 +73,11 @@ export interface DispatcherDeps {
   idleMs?: number;
   /** How often other instances' orphans and our own overdue rows are looked for in the database (default 60 s). */
   housekeepingMs?: number;
+  /**
+   * With delivery reports on: how often chan_dongle's queue is polled (DongleShowDevices) while an
+   * SMS of ours waits in it, to see it leave the modem (default 500 ms; no polls otherwise).
+   */
+  queuePollMs?: number;
 }
 
 /** Another instance's message still `sending` after this long is an orphan of a dead instance. */
@@ -83,6 +89,12 @@ interface InFlight {
   claimedAt: Date;
   /** The SIM's pause range as read at the claim: its report starts the pause without reading the SIM again. */
   pause: { min: number; max: number };
+}
+
+/** A submitted SMS whose leaving the modem is read off chan_dongle's queue (delivery reports on). */
+interface Watched {
+  messageId: number;
+  queue: QueueWatch;
 }
 
 /** Why a message was settled, for the SIM's failure count. */
@@ -98,6 +110,10 @@ type Blame = 'none' | 'sim' | 'message';
 export class Dispatcher {
   readonly events = new EventEmitter<DispatcherEvents>();
   private readonly inFlight = new Map<string, InFlight>();
+  /** Devices whose SMS in flight was submitted with a delivery report and is still in chan_dongle's queue. */
+  private readonly watched = new Map<string, Watched>();
+  /** Whether the queue poll loop runs (only while something is watched: no polls otherwise). */
+  private polling = false;
   /** Modems whose last message timed out, with the modem listing count then: see `freeModems`. */
   private readonly afterUnknown = new Map<string, number>();
   /** How many times the modem list was read; a count, not a time, so a fake clock cannot tie. */
@@ -189,6 +205,8 @@ export class Dispatcher {
   detach(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    // Their messages stay `sending`: the restart makes them `unknown`, a late delivery report `delivered`.
+    this.watched.clear();
   }
 
   /**
@@ -414,7 +432,12 @@ export class Dispatcher {
     const t = afterSubmit(result, attempts, this.deps.clock.now());
     // A queued send is already logged at info by the gateway: one line per fact on a busy PBX.
     this.log[result.kind === 'queued' ? 'debug' : 'info']({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
-    if (!t) return; // queued: the report settles it
+    if (!t) {
+      // Queued: the report settles it; with a delivery report asked for, the only report is the
+      // operator's, so the modem is freed (and the message `sent`) when chan_dongle's queue shows it gone.
+      if (settings.deliveryReports) this.watchQueue(device, id);
+      return;
+    }
     const refused = result.kind === 'refused';
     if (refused && result.retryable) this.modemsDirty = true;
     // The message's own fault, or Asterisk out of reach, says nothing about the SIM.
@@ -444,6 +467,7 @@ export class Dispatcher {
     for (const [device, f] of this.inFlight) {
       if (f.messageId === id) {
         this.inFlight.delete(device);
+        this.unwatch(device, id);
         imsi ??= f.imsi;
         if (t.state === 'unknown') {
           this.afterUnknown.set(device, this.modemListings);
@@ -465,12 +489,89 @@ export class Dispatcher {
         await this.deps.repo.afterSend(imsi, nextSendAt, null, now);
       }
     }
-    if (applied) {
-      if (applied.campaignId !== null) this.finishCandidates.add(applied.campaignId);
-      this.log.info({ event: `send.${t.state}`, messageId: id }, t.error ?? t.state);
-      this.emitState(id, applied.campaignId, t.state);
-    }
+    if (applied) this.afterApplied(id, applied.campaignId, t);
     this.wakeUp();
+  }
+
+  private afterApplied(id: number, campaignId: number | null, t: Transition): void {
+    if (campaignId !== null) this.finishCandidates.add(campaignId);
+    this.log.info({ event: `send.${t.state}`, messageId: id }, t.error ?? t.state);
+    this.emitState(id, campaignId, t.state);
+  }
+
+  /** Starts watching `device`'s queue for message `id` (and the poll loop, if it is not running). */
+  private watchQueue(device: string, id: number): void {
+    // Settled meanwhile (a delivery report faster than the ack's bookkeeping): nothing to watch.
+    if (this.inFlight.get(device)?.messageId !== id) return;
+    this.watched.set(device, { messageId: id, queue: newQueueWatch() });
+    if (this.polling) return;
+    this.polling = true;
+    void this.pollQueues();
+  }
+
+  private unwatch(device: string, id: number): void {
+    if (this.watched.get(device)?.messageId === id) this.watched.delete(device);
+  }
+
+  /**
+   * While something is watched: DongleShowDevices (of the one device, or of all when several are
+   * watched: one answer either way), each watched device's TasksInQueue through `observeQueue`,
+   * and the message `sent` once it has left. Stops when nothing is watched: no polls when idle.
+   * Waits in real time, like `drain`: it follows the wire (the simulator's and the modems' time),
+   * and the clock is only read for `sent_at`.
+   */
+  private async pollQueues(): Promise<void> {
+    const every = this.deps.queuePollMs ?? 500;
+    try {
+      for (let first = true; this.watched.size > 0; first = false) {
+        if (!first) await new Promise((resolve) => setTimeout(resolve, every));
+        try {
+          await this.pollQueuesOnce();
+        } catch (error) {
+          this.log.warn({ event: 'dispatch.queue-poll-failed', err: error }, 'could not read chan_dongle queues');
+        }
+      }
+    } finally {
+      // In the same turn as the loop's last check: a watch added after it starts a new loop.
+      this.polling = false;
+    }
+  }
+
+  private async pollQueuesOnce(): Promise<void> {
+    // Only watches that exist when the poll is written: a submit acknowledged later may not be in its answer.
+    const asked = [...this.watched];
+    if (asked.length === 0) return;
+    const modems = await this.deps.gateway.listModems(asked.length === 1 ? asked[0]![0] : undefined);
+    const settings = this.lastSettings ?? (await this.deps.settings());
+    for (const [device, w] of asked) {
+      if (this.watched.get(device) !== w) continue; // settled or dropped meanwhile
+      const modem = modems.find((m) => m.device === device);
+      if (!modem || !modem.ready) {
+        // Dropped (or going): its queue may have been flushed, so no count can tell any more.
+        this.dropWatch(device, 'device not ready');
+        continue;
+      }
+      const seen = observeQueue(w.queue, modem.queue);
+      w.queue = seen.watch;
+      if (!seen.left) continue;
+      this.watched.delete(device);
+      // Not awaited in turn: one slow write must not hold back the other modems' verdicts.
+      void this.settle(w.messageId, ['sending'], { state: 'sent', error: null }, settings, 'none').catch((error: unknown) =>
+        this.log.error({ event: 'dispatch.sent-failed', err: error, messageId: w.messageId }, 'could not record an SMS that left the modem'),
+      );
+    }
+  }
+
+  /**
+   * Stops watching a device whose queue can no longer prove anything (dropped by chan_dongle, or
+   * AMI was away and may have missed that): its message stays `sending` until a delivery report
+   * or its timeout (`unknown`), as a hung modem's does without delivery reports.
+   */
+  private dropWatch(device: string, reason: string): void {
+    const w = this.watched.get(device);
+    if (!w) return;
+    this.watched.delete(device);
+    this.log.warn({ event: 'dispatch.queue-watch-lost', device, messageId: w.messageId, reason }, 'cannot tell from the queue whether the SMS left the modem');
   }
 
   /** Our own messages past their timeout become `unknown`; with `orphans`, other instances' long-dead ones too. */
@@ -528,8 +629,15 @@ export class Dispatcher {
   private async onGatewayEvent(event: GatewayEvent): Promise<void> {
     try {
       if (event.type === 'modem-status' || event.type === 'connected') {
+        // chan_dongle flushes a dropped device's queue silently: a count after this proves nothing.
+        if (event.type === 'modem-status' && event.status.toLowerCase() === 'disconnect') this.dropWatch(event.device, 'device disconnected');
         this.modemsDirty = true;
         this.notify();
+        return;
+      }
+      if (event.type === 'disconnected') {
+        // Status events may be missed while AMI is away.
+        for (const device of [...this.watched.keys()]) this.dropWatch(device, 'AMI disconnected');
         return;
       }
       if (event.type !== 'report') return;
@@ -542,6 +650,13 @@ export class Dispatcher {
       const t = afterReport('sending', { success: event.success, reportType: event.reportType, detail: event.detail });
       if (!t) return;
       const from: MessageState[] = event.reportType === 1 ? ['sending', 'unknown', 'sent'] : ['sending', 'unknown'];
+      if (event.reportType === 1 && ![...this.inFlight.values()].some((f) => f.messageId === id)) {
+        // The operator's report of an SMS that left the modem long ago (or before a restart): its
+        // state only, one statement. The SIM was paced when the SMS left and may be sending another.
+        const applied = await this.deps.repo.apply(id, from, t, this.deps.clock.now());
+        if (applied) this.afterApplied(id, applied.campaignId, t);
+        return;
+      }
       // A modem's refusal (Type 0) counts against the SIM; a failed delivery is the recipient's side.
       const blame: Blame = t.state === 'failed' && event.reportType === 0 ? 'sim' : 'none';
       await this.settle(id, from, t, this.lastSettings ?? (await this.deps.settings()), blame);

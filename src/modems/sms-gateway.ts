@@ -32,7 +32,8 @@ export interface SubmitRequest {
   text: string;
   /**
    * Ask for a delivery report (the admin's setting). Absent: the gateway's default. With it,
-   * current chan_dongle builds send no "sent" event, only the delivery report or the expiry.
+   * current chan_dongle builds send no "sent" event, only the delivery report or the expiry (the
+   * dispatcher then reads chan_dongle's queue, `listModems(device)`, to see the SMS leave).
    */
   deliveryReport?: boolean;
 }
@@ -87,8 +88,11 @@ export interface SmsGateway {
    */
   textProblem?(text: string): string | null;
   submit(request: SubmitRequest): Promise<SubmitResult>;
-  /** Current modems; rejects when the gateway is not connected. */
-  listModems(): Promise<ModemInfo[]>;
+  /**
+   * Current modems (only `device`, when given: one short answer for a queue poll); rejects when
+   * the gateway is not connected.
+   */
+  listModems(device?: string): Promise<ModemInfo[]>;
   isConnected(): boolean;
   /** Subscribe to events; returns the unsubscribe function. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;

@@ -15,7 +15,7 @@
  * {@link AmiSimulator.setMode} / {@link AmiSimulator.setDelay}, {@link AmiSimulator.failNumbers},
  * {@link AmiSimulator.injectIncomingSms}, {@link AmiSimulator.dropConnections},
  * {@link AmiSimulator.refuseLoginsFor}, {@link AmiSimulator.deliveryStatuses},
- * {@link AmiSimulator.expireNow}, the records {@link AmiSimulator.sent} and
+ * {@link AmiSimulator.expireNow}, {@link AmiSimulator.deliverReportsNow}, the records {@link AmiSimulator.sent} and
  * {@link AmiSimulator.received}, and {@link AmiSimulator.close}.
  *
  * Two chan_dongle generations (option `generation`, docs/ami-protocol.md §2.1):
@@ -23,6 +23,8 @@
  *   (Type 0 sent/refused; with `Report: yes` no Type 0 on success but Type 1 once every part's
  *   status report is in — `Success: 0` if a part has TP-Status bit 0x40 — or Type 2 when the
  *   smsdb row outlives Validity; see {@link AmiSimulator.deliveryStatuses} / `msPerValidityMinute`);
+ *   `TasksInQueue` in DongleShowDevices counts one task per part still to submit, so with
+ *   `Report: yes` it is the only sign that an SMS left the modem (it drops at the last `+CMGS`);
  * - `classic` (bg111 1.1.x): the ack carries `ID: 0x55d1c0a8…` (the AT task's pointer, freed and
  *   REUSED by the next task once this one completes), outcomes come as `DongleSMSStatus`
  *   (Status Sent/NotSent; with `Report: yes` also `ForeignID` and a later `Delivered`), Message is
@@ -77,8 +79,11 @@ export interface AmiSimulatorOptions {
   authFailDelayMs?: number;
   /** Default per-part transmit time. Default 50. */
   delayPerPartMs?: number;
-  /** Extra time before a Type 1 delivery report (`Report: yes`). Default 50. */
-  deliveryReportDelayMs?: number;
+  /**
+   * Extra time before a Type 1 delivery report (`Report: yes`). Default 50. `null`: held until
+   * {@link AmiSimulator.deliverReportsNow} (a report seconds to days late, or never).
+   */
+  deliveryReportDelayMs?: number | null;
   /** chan_dongle's AT timeout before a hung modem is dropped (40 s for real). Default 40000. */
   atTimeoutMs?: number;
   /** How long a dropped (hung) modem stays away before rediscovery. Default 14000. */
@@ -157,6 +162,9 @@ interface Modem {
   delayPerPartMs: number;
   queue: Job[];
   current: Job | null;
+  /** Date.now() when `current` started and its time per part: parts leave the queue one by one. */
+  currentSince: number;
+  currentPartMs: number;
   jobTimer: NodeJS.Timeout | null;
   connected: boolean;
 }
@@ -202,16 +210,23 @@ export class AmiSimulator {
   readonly deliveryStatuses = new Map<string, number[]>();
   /** The generation this simulator plays. */
   readonly generation: SimGeneration;
+  /**
+   * Delay of Type 1 delivery reports for SMS transmitted from now on (see the option of that name);
+   * `null` holds them until {@link AmiSimulator.deliverReportsNow}.
+   */
+  deliveryReportDelayMs: number | null;
 
   private readonly server: net.Server;
   private readonly sessions = new Set<Session>();
   private readonly modems = new Map<string, Modem>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly opts: Required<Omit<AmiSimulatorOptions, 'log' | 'modems' | 'port'>> & { log?: (line: string) => void };
+  private readonly opts: Required<Omit<AmiSimulatorOptions, 'log' | 'modems' | 'port' | 'deliveryReportDelayMs'>> & { log?: (line: string) => void };
   private refuseLoginsUntil = 0;
   private closed = false;
   /** Current builds: smsdb rows awaiting a delivery report, by payload. */
   private readonly smsdb = new Map<string, SmsdbRow>();
+  /** Delivery reports held back (`deliveryReportDelayMs` null), by payload (classic: device and TP-MR). */
+  private readonly heldReports = new Map<string, () => void>();
   /** Classic: freed task "pointers", reused LIFO like a malloc free list. */
   private readonly freeTaskIds: string[] = [];
   private nextTaskId = 0;
@@ -230,7 +245,6 @@ export class AmiSimulator {
       secret: options.secret ?? 'simcast',
       authFailDelayMs: options.authFailDelayMs ?? 1000,
       delayPerPartMs: options.delayPerPartMs ?? 50,
-      deliveryReportDelayMs: options.deliveryReportDelayMs ?? 50,
       atTimeoutMs: options.atTimeoutMs ?? 40_000,
       reconnectAfterMs: options.reconnectAfterMs ?? 14_000,
       generation: options.generation ?? 'current',
@@ -238,6 +252,7 @@ export class AmiSimulator {
       ...(options.log ? { log: options.log } : {}),
     };
     this.generation = this.opts.generation;
+    this.deliveryReportDelayMs = options.deliveryReportDelayMs === undefined ? 50 : options.deliveryReportDelayMs;
     for (const m of options.modems) {
       const mode = m.mode ?? 'ok';
       this.modems.set(m.device, {
@@ -246,6 +261,8 @@ export class AmiSimulator {
         delayPerPartMs: m.delayPerPartMs ?? this.opts.delayPerPartMs,
         queue: [],
         current: null,
+        currentSince: 0,
+        currentPartMs: 0,
         jobTimer: null,
         connected: mode !== 'disconnected',
       });
@@ -397,6 +414,21 @@ export class AmiSimulator {
     return n;
   }
 
+  /**
+   * Current builds: sends the held delivery reports now (all, or the one with this payload), as
+   * when the operator's status reports finally come in. Returns how many were sent.
+   */
+  deliverReportsNow(payload?: string): number {
+    let n = 0;
+    for (const [key, deliver] of [...this.heldReports]) {
+      if (payload !== undefined && key !== payload) continue;
+      this.heldReports.delete(key);
+      deliver();
+      n++;
+    }
+    return n;
+  }
+
   /** Current builds: payloads still awaiting a final delivery result. */
   get awaitingReports(): string[] {
     return [...this.smsdb.keys()];
@@ -416,6 +448,7 @@ export class AmiSimulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.heldReports.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const m of this.modems.values()) if (m.jobTimer) clearTimeout(m.jobTimer);
@@ -550,6 +583,7 @@ export class AmiSimulator {
   private deviceEntry(d: Modem): Array<[string, string]> {
     const up = d.connected;
     const o = d.opts;
+    const tasks = this.tasksInQueue(d);
     return [
       ['Device', o.device], ['AudioSetting', '/dev/ttyUSB1'], ['DataSetting', '/dev/ttyUSB2'],
       ['IMEISetting', ''], ['IMSISetting', ''], ['ChannelLanguage', 'en'], ['Context', 'dongle-incoming'],
@@ -569,12 +603,28 @@ export class AmiSimulator {
       // Classic builds print the smsaspdu setting (gone in current builds, wdoekes#60).
       ...(this.generation === 'classic' ? [['SMSPDU', 'Yes'] as [string, string]] : []),
       ['UseUCS2Encoding', 'No'],
-      ['TasksInQueue', String(d.queue.length + (d.current ? 1 : 0))], ['CommandsInQueue', '0'],
+      // Each part is one AT task of two commands (AT+CMGS=n, then the PDU): the running task has
+      // had its prompt and waits for the PDU's OK, as in chan-dongle-slow.txt (3 tasks, 5 commands).
+      ['TasksInQueue', String(tasks)], ['CommandsInQueue', String(tasks > 0 ? 2 * tasks - 1 : 0)],
       ['CallWaitingState', 'Disabled'], ['CurrentDeviceState', up ? 'start' : 'stop'],
       ['DesiredDeviceState', 'start'], ['CallsChannels', '0'], ['Active', '0'], ['Held', '0'],
       ['Dialing', '0'], ['Alerting', '0'], ['Incoming', '0'], ['Waiting', '0'], ['Releasing', '0'],
       ['Initializing', '0'],
     ];
+  }
+
+  /**
+   * chan_dongle's TasksInQueue: one AT task per SMS part, each leaving the queue at its `+CMGS`
+   * (at_queue_remove), so a long SMS counts down part by part and reaches 0 at the last submit —
+   * with `Report: yes` that is the only sign that it left the modem (docs/ami-protocol.md §2.5b).
+   */
+  private tasksInQueue(d: Modem): number {
+    let tasks = d.queue.reduce((n, job) => n + job.parts, 0);
+    if (d.current) {
+      const done = d.currentPartMs > 0 ? Math.floor((Date.now() - d.currentSince) / d.currentPartMs) : 0;
+      tasks += Math.max(1, d.current.parts - done);
+    }
+    return tasks;
   }
 
   private sendSms(s: Session, m: Message): void {
@@ -654,6 +704,8 @@ export class AmiSimulator {
     const job = modem.queue.shift();
     if (!job) return;
     modem.current = job;
+    modem.currentSince = Date.now();
+    modem.currentPartMs = modem.mode === 'hang' ? 0 : modem.delayPerPartMs;
     const device = modem.opts.device;
     if (this.generation === 'current') this.openRow(device, job);
     if (modem.mode === 'hang') {
@@ -692,12 +744,14 @@ export class AmiSimulator {
     // part has a final status; a temporary error (0x20 without 0x40) keeps chan_dongle waiting.
     const statuses = this.statusesFor(job.number, job.parts);
     if (statuses.some((st) => (st & 0x40) === 0 && (st & 0x20) !== 0)) return; // expires (Type 2)
-    this.later(this.opts.deliveryReportDelayMs, () => {
+    const deliver = () => {
       if (!this.smsdb.has(job.payload)) return; // expired meanwhile
       this.closeRow(job.payload);
       const permanent = statuses.some((st) => (st & 0x40) !== 0);
       this.emitReport(device, job.payload, !permanent, 1, statuses.map((st) => `${String(st).padStart(3, '0')},`).join(''));
-    });
+    };
+    if (this.deliveryReportDelayMs === null) this.heldReports.set(job.payload, deliver);
+    else this.later(this.deliveryReportDelayMs, deliver);
   }
 
   /** Classic builds: DongleSMSStatus Sent/NotSent for the task; the task's pointer is freed. */
@@ -710,7 +764,9 @@ export class AmiSimulator {
     this.emitSmsStatus(device, id, 'Sent', mr);
     const statuses = this.statusesFor(job.number, 1);
     if ((statuses[0] ?? 0) & 0x60) return; // classic builds report only a successful delivery
-    this.later(this.opts.deliveryReportDelayMs, () => this.emitSmsStatus(device, id, 'Delivered', mr));
+    const deliver = () => this.emitSmsStatus(device, id, 'Delivered', mr);
+    if (this.deliveryReportDelayMs === null) this.heldReports.set(`classic ${device} ${mr}`, deliver);
+    else this.later(this.deliveryReportDelayMs, deliver);
   }
 
   private statusesFor(number: string, parts: number): number[] {

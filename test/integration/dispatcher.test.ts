@@ -17,16 +17,8 @@ import { AmiSimulator } from '../../src/simulator/ami-simulator.js';
 import { SimsRepo } from '../../src/sims/sims-repo.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { testModems, testSettings } from '../helpers/harness.js';
+import { connectedGateway, runningCampaign as startCampaign, waitUntil } from '../helpers/dispatch-fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
-
-/** For the simulator's real-time modem recovery only; dispatcher time is the fake clock. */
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -56,9 +48,8 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
   });
 
   async function gateway(): Promise<DongleGateway> {
-    const g = new DongleGateway({ host: '127.0.0.1', port: simulator.port, username: 'simcast', secret: 'simcast', log, actionTimeoutMs: 2000 });
+    const g = await connectedGateway(simulator.port, log);
     gateways.push(g);
-    assert.equal(await g.start(), true);
     return g;
   }
 
@@ -66,20 +57,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     return new Dispatcher({ repo: new DispatchRepo(testDb.db.knex, instanceId), sims: new SimsRepo(testDb.db.knex), gateway: g, clock, log, settings: async () => settings });
   }
 
-  /** A running campaign of `phones.length` one-part messages. */
-  async function runningCampaign(phones: string[]): Promise<number> {
-    const knex = testDb.db.knex;
-    const lists = new ListsRepo(knex);
-    const listId = await lists.create(
-      { name: 'Тест', fileName: 't.xlsx', columns: ['Телефон', 'Имя'], phoneColumn: 'Телефон', duplicates: [], rejected: [], createdBy: null },
-      phones.map((phone, i) => ({ rowNumber: i + 2, phone, fields: { Телефон: phone, Имя: `Клиент ${i + 1}` } })),
-      clock.now(),
-    );
-    const service = new CampaignsService({ repo: new CampaignsRepo(knex), lists, settings: new SettingsRepo(knex), clock, compliance: campaignCompliance(knex, exclusionReasons) });
-    const { campaign } = await service.create({ name: 'Тест', listId, template: '{{Имя}}, здравствуйте!', kind: 'service', createdBy: null });
-    await service.act(campaign.id, 'start');
-    return campaign.id;
-  }
+  const runningCampaign = (phones: string[]) => startCampaign(testDb.db.knex, clock, phones);
 
   /** dongle0 hangs (no report ever), dongle1 is gone; a running campaign to these numbers. */
   async function hungModemCampaign(phones: string[]): Promise<number> {

@@ -3,14 +3,14 @@
  * (chan-dongle-incoming.txt), over raw TCP parsed with frame.ts, and through the real DongleGateway.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { AmiFrameParser, parseAmiMessages, type AmiMessage } from '../../src/modems/ami/frame.js';
 import type { GatewayEvent } from '../../src/modems/sms-gateway.js';
 import { AmiSimulator } from '../../src/simulator/ami-simulator.js';
 import { buildDeliverPdus, decodeDeliverPdu } from '../../src/simulator/sms-pdu.js';
 import { harness, MODEMS } from '../helpers/ami-harness.js';
 import { serverChunks } from '../helpers/ami-transcripts.js';
+import { rawSession } from '../helpers/raw-ami.js';
 
 const TEST_TIMEOUT = { timeout: 8000 };
 const TRANSCRIPT = 'chan-dongle-incoming.txt';
@@ -50,28 +50,6 @@ function recordedSmsBytes(index: number): Buffer {
   }
   const end = all.indexOf('\r\n\r\n', from) + 4;
   return all.subarray(start, end);
-}
-
-/** A raw, logged-in AMI client that keeps every byte it reads. */
-async function rawSession(t: TestContext, port: number): Promise<{ bytes: () => Buffer; waitFor: (pred: (b: Buffer) => boolean) => Promise<void>; mark: () => number }> {
-  const socket = net.createConnection(port, '127.0.0.1');
-  t.after(() => { socket.destroy(); });
-  const chunks: Buffer[] = [];
-  const waiters: Array<() => void> = [];
-  socket.on('data', (d: Buffer) => { chunks.push(d); for (const w of waiters.splice(0)) w(); });
-  const bytes = () => Buffer.concat(chunks);
-  const waitFor = async (pred: (b: Buffer) => boolean) => {
-    const deadline = Date.now() + 3000;
-    while (!pred(bytes())) {
-      if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(bytes().toString('utf8').slice(-400))}`);
-      await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
-    }
-  };
-  await new Promise<void>((r) => socket.once('connect', () => r()));
-  socket.write('Action: Login\r\nActionID: l\r\nUsername: simcast\r\nSecret: simcast\r\n\r\n');
-  await waitFor((b) => b.includes('Event: FullyBooted') && b.subarray(b.indexOf('Event: FullyBooted')).includes('\r\n\r\n'));
-  const offset = bytes().length;
-  return { bytes: () => bytes().subarray(offset), waitFor: (pred) => waitFor((b) => pred(b.subarray(offset))), mark: () => bytes().length - offset };
 }
 
 const countOf = (b: Buffer, s: string) => b.toString('utf8').split(s).length - 1;

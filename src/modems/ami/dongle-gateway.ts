@@ -207,10 +207,10 @@ export class DongleGateway implements SmsGateway {
     );
   }
 
-  /** DongleShowDevices → one {@link ModemInfo} per device. Rejects when not connected. */
-  async listModems(): Promise<ModemInfo[]> {
+  /** DongleShowDevices (of one `device`, if given) → one {@link ModemInfo} per device. Rejects when not connected. */
+  async listModems(device?: string): Promise<ModemInfo[]> {
     if (!this.connection.isConnected()) throw new Error(NOT_CONNECTED);
-    const { response, items } = await this.connection.sendListAction({ Action: 'DongleShowDevices' });
+    const { response, items } = await this.connection.sendListAction({ Action: 'DongleShowDevices', Device: device });
     if ((response.response ?? '').toLowerCase() !== 'success') {
       throw new Error(`DongleShowDevices: ${response.message ?? response.response ?? 'no response'}`);
     }
