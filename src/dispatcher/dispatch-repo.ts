@@ -63,7 +63,10 @@ export interface SkippedAtClaim {
   campaignId: number | null;
 }
 
-/** How many excluded messages one claim transaction settles before it gives the SIM back. */
+/** A message skipped at its claim sheds what the claim wrote: it was never this SIM's, nor tried. */
+const unclaimed = 'modem = null, imsi = null, instance_id = null, price_per_part = null, claimed_at = null, attempts = attempts - 1';
+
+/** How many excluded messages one `claimForSim` settles (a transaction each) before it gives the SIM back. */
 const maxSkipsPerClaim = 100;
 
 /**
@@ -200,8 +203,7 @@ export class DispatchRepo {
     if (kind !== 'opt-out-confirmation' && !/^\+\d{8,15}$/.test(row.phone)) {
       const erased = recipientExclusion({ kind, stopListed: false, suppressed: true, consented: false })!;
       await trx.run(
-        `update messages set state = 'skipped', error = ?, finished_at = ?, modem = null, imsi = null, instance_id = null,
-                price_per_part = null, claimed_at = null, attempts = attempts - 1 where id = ?`,
+        `update messages set state = 'skipped', error = ?, finished_at = ?, ${unclaimed} where id = ?`,
         [erased.text, ctx.now, row.id],
         { commit: true },
       );
@@ -227,8 +229,7 @@ export class DispatchRepo {
        slot as (
          update sims set next_send_at = ? where imsi = ? and exists (select 1 from go)),
        skip as (
-         update messages set state = 'skipped', error = (?::text[])[(select bits from bits) + 1], finished_at = ?,
-                modem = null, imsi = null, instance_id = null, price_per_part = null, claimed_at = null, attempts = attempts - 1
+         update messages set state = 'skipped', error = (?::text[])[(select bits from bits) + 1], finished_at = ?, ${unclaimed}
           where id = ? and not exists (select 1 from go))
        select stop_listed, suppressed, consented from facts`,
       [row.phone, phoneKey, row.phone, ctx.now, policy.allowed, imsi, day, row.parts, imsi, month, row.parts, nextSendAt, imsi, policy.reasons, ctx.now, row.id],

@@ -430,7 +430,7 @@ export class Dispatcher {
   private async submit(device: string, id: number, to: string, text: string, attempts: number, settings: Settings): Promise<void> {
     const result = await this.deps.gateway.submit({ messageId: this.payloads.of(id), device, to, text, deliveryReport: settings.deliveryReports });
     const t = afterSubmit(result, attempts, this.deps.clock.now());
-    // A queued send is already logged at info by the gateway: one line per fact on a busy PBX.
+    // A queued send is logged at debug: at info one line per SMS, its outcome (`settle`).
     this.log[result.kind === 'queued' ? 'debug' : 'info']({ event: 'send.submitted', messageId: id, device, result: result.kind }, 'submitted');
     if (!t) {
       // Queued: the report settles it; with a delivery report asked for, the only report is the
