@@ -321,57 +321,67 @@ export class Dispatcher {
       // Read once per tick at most, and only when not cached: a claim that finds nothing with a
       // list read in an earlier tick reads it again and tries once more (a campaign started since).
       let campaignsFresh = false;
-      try {
-        for (const modem of free) {
-          const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
-          if (!this.campaigns) {
-            this.campaigns = await repo.runningCampaigns();
-            campaignsFresh = true;
+      // The free modems' claims run side by side (each its own transaction on its own connection;
+      // the SIM row lock and SKIP LOCKED keep them apart, as between instances): one modem's
+      // round trips no longer wait for another's. The first runs alone: when it probes for
+      // notifications and finds none, the others skip the probe, as they did one after another.
+      let campaignsRead: Promise<void> | null = null;
+      const readCampaigns = () =>
+        (campaignsRead ??= repo.runningCampaigns().then((c) => {
+          this.campaigns = c;
+          campaignsFresh = true;
+        }));
+      const claimFor = async (modem: ModemInfo) => {
+        const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
+        if (!this.campaigns) await readCampaigns();
+        const claim = async () => {
+          const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns: this.campaigns!, notificationsMayWait });
+          if (outcome.kind === 'sim-unavailable') return outcome;
+          // A probe that ran and found none starts a new spell without probes; a skipped probe keeps it.
+          if (!outcome.noNotifications) this.noNotificationsSince = null;
+          else if (notificationsMayWait) this.noNotificationsSince = nowMs;
+          for (const m of outcome.skipped) {
+            if (m.campaignId !== null) this.finishCandidates.add(m.campaignId);
+            this.emitState(m.id, m.campaignId, 'skipped');
           }
-          const claim = async () => {
-            const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns: this.campaigns!, notificationsMayWait });
-            if (outcome.kind === 'sim-unavailable') return outcome;
-            // A probe that ran and found none starts a new spell without probes; a skipped probe keeps it.
-            if (!outcome.noNotifications) this.noNotificationsSince = null;
-            else if (notificationsMayWait) this.noNotificationsSince = nowMs;
-            for (const m of outcome.skipped) {
-              if (m.campaignId !== null) this.finishCandidates.add(m.campaignId);
-              this.emitState(m.id, m.campaignId, 'skipped');
-            }
-            return outcome;
-          };
-          let outcome = await claim();
-          if (outcome.kind === 'nothing' && !outcome.busy && !campaignsFresh) {
-            this.campaigns = await repo.runningCampaigns();
-            campaignsFresh = true;
-            outcome = await claim();
-          }
-          if (outcome.kind === 'sim-unavailable') {
-            if (outcome.until) wakeTimes.push(outcome.until);
-            foundNothing = true;
-            continue;
-          }
-          if (outcome.kind === 'nothing') {
-            // More may be claimable at once (the skip cap was reached).
-            if (outcome.busy) this.wakePending = true;
-            else foundNothing = true;
-            continue;
-          }
-          const { message } = outcome;
-          claimed++;
-          // Not finished while this message is in flight; its own settle makes it a candidate again.
-          // (Right after the claim: its report cannot have been applied before it was even sent.)
-          if (message.campaignId !== null) this.finishCandidates.delete(message.campaignId);
-          this.inFlight.set(modem.device, {
-            messageId: message.id,
-            imsi: modem.imsi!,
-            claimedAt: now,
-            pause: { min: outcome.sim.minPauseSeconds, max: outcome.sim.maxPauseSeconds },
-          });
-          this.afterUnknown.delete(modem.device);
-          this.emitState(message.id, message.campaignId, 'sending');
-          sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
+          return outcome;
+        };
+        let outcome = await claim();
+        if (outcome.kind === 'nothing' && !outcome.busy && !campaignsFresh) {
+          await readCampaigns();
+          outcome = await claim();
         }
+        if (outcome.kind === 'sim-unavailable') {
+          if (outcome.until) wakeTimes.push(outcome.until);
+          foundNothing = true;
+          return;
+        }
+        if (outcome.kind === 'nothing') {
+          // More may be claimable at once (the skip cap was reached).
+          if (outcome.busy) this.wakePending = true;
+          else foundNothing = true;
+          return;
+        }
+        const { message } = outcome;
+        claimed++;
+        // Not finished while this message is in flight; its own settle makes it a candidate again.
+        // (Right after the claim: its report cannot have been applied before it was even sent.)
+        if (message.campaignId !== null) this.finishCandidates.delete(message.campaignId);
+        this.inFlight.set(modem.device, {
+          messageId: message.id,
+          imsi: modem.imsi!,
+          claimedAt: now,
+          pause: { min: outcome.sim.minPauseSeconds, max: outcome.sim.maxPauseSeconds },
+        });
+        this.afterUnknown.delete(modem.device);
+        this.emitState(message.id, message.campaignId, 'sending');
+        sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
+      };
+      try {
+        const [first, ...others] = free;
+        await claimFor(first!);
+        const claims = await Promise.allSettled(others.map(claimFor));
+        for (const c of claims) if (c.status === 'rejected') throw c.reason;
       } finally {
         // Even when a later claim fails, the submits already under way are awaited (and logged).
         for (const r of await Promise.allSettled(sends)) {
