@@ -8,6 +8,9 @@
  *    `message` events, no polling).
  * 2. CEILING: a fresh simulator with the same modems and a minimal AMI client over node:net
  *    (Login, then per modem one DongleSendSMS in flight, the next on its DongleReport).
+ *    2b. FLOOR: the same loop plus one committed UPDATE of the message's state before each send
+ *    and one after its report — the least any dispatcher that writes a state before its action
+ *    can do per message without batching messages together (no claim, limits or facts).
  * 3. REALISTIC: 16 modems, each needing 5 s per SMS, for ~30 s: process CPU per message and RSS.
  *    3b. The same against the BUILT service in a child process (CPU from /proc): its first
  *    BENCH_BUILT_SENDING_WARMUP_SECONDS (default 60) of sending after start-up, then ~30 s more.
@@ -28,6 +31,7 @@ import { fork, spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
+import pg from 'pg';
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -515,9 +519,14 @@ interface RawResult {
 /**
  * The least an AMI client can do: Login, then for each modem one DongleSendSMS in flight, the
  * next one written when that modem's DongleReport arrives. Parses only `Response`, `Event`,
- * `Device`, `ActionID`.
+ * `Device`, `ActionID`, `Payload`.
+ *
+ * With `durable` (a PostgreSQL pool): also the least a dispatcher that keeps our guarantees must
+ * do per message, and nothing more — one committed write of `sending` before the action and one
+ * of `sent` after its report, each a single-row UPDATE by primary key on its own round trip
+ * (no claim, no limits, no facts, no batching). The floor of the present design's throughput.
  */
-async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs: number): Promise<RawResult> {
+async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs: number, durable?: pg.Pool): Promise<RawResult> {
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.setNoDelay(true);
   socket.setEncoding('utf8');
@@ -560,9 +569,10 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
   let next = 0;
   let reports = 0;
   let errors = 0;
-  const send = (device: string) => {
+  const send = async (device: string) => {
     if (next >= total) return;
     const i = next++;
+    if (durable) await durable.query(`update bench_floor set state = 'sending', modem = $2 where id = $1`, [i, device]);
     // The same shape of text and number as the end-to-end campaign.
     const text = `Клиент ${i + 1}, ваш заказ №A-${100000 + i} на ${1500 + (i % 700)},50 ₽ готов`;
     socket.write(
@@ -578,21 +588,28 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
     };
     onBlock = (f) => {
       if (f.get('event') === 'DongleReport') {
-        reports++;
-        send(f.get('device') ?? '');
-        finish();
+        const device = f.get('device') ?? '';
+        const id = Number(/^raw-(\d+)$/.exec(f.get('payload') ?? '')?.[1]);
+        const settled = durable ? durable.query(`update bench_floor set state = 'sent' where id = $1`, [id]) : Promise.resolve();
+        void settled.then(() => {
+          reports++;
+          void send(device).catch(fail);
+          finish();
+        }, fail);
       } else if (f.get('response') === 'Error') {
         errors++; // nothing queued: the device is free again
         const device = /^\[([^\]]+)\]/.exec(f.get('message') ?? '')?.[1];
-        if (device) send(device);
+        if (device) void send(device).catch(fail);
         finish();
       }
     };
   });
-  for (let m = 0; m < modems; m++) send(`dongle${m}`);
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  for (let m = 0; m < modems; m++) void send(`dongle${m}`).catch(fail);
   let wallMs: number;
   try {
-    await within(done, timeoutMs, 'raw loop');
+    await within(Promise.race([done, failed]), timeoutMs, 'raw loop');
   } finally {
     wallMs = ms(t0);
   }
@@ -768,8 +785,27 @@ async function main(): Promise<void> {
     );
     if (raw.reports !== MESSAGES) exitCode = 1;
 
+    // ---- 2b. the floor of this design: the raw loop plus the two committed writes per message
+    await knex.schema.createTable('bench_floor', (t) => {
+      t.integer('id').primary();
+      t.text('state').notNullable();
+      t.text('modem');
+    });
+    for (let i = 0; i < MESSAGES; i += 1000) {
+      await knex('bench_floor').insert(Array.from({ length: Math.min(1000, MESSAGES - i) }, (_, k) => ({ id: i + k, state: 'waiting' })));
+    }
+    const floorPool = new pg.Pool({ connectionString: testDb.url, max: MODEMS });
+    const sim2b = await startSimulator({ modems: MODEMS, delayPerPartMs: 0 });
+    const floor = await rawAmiLoop(sim2b.port, MODEMS, MESSAGES, PHASE_TIMEOUT_MS, floorPool).finally(() => floorPool.end());
+    await sim2b.close();
+    const floorRate = (floor.reports / floor.wallMs) * 1000;
+    process.stdout.write(
+      `2b. floor of a dispatcher that writes each state before its action: the raw loop + one committed UPDATE before each send and one after its report (${MODEMS} connections): ${floor.reports} reports in ${floor.wallMs.toFixed(0)} ms\n`,
+    );
+
     rows.push([`end to end (${MODEMS} modems, delay 0)`, String(sent1), run1.wallMs.toFixed(0), rate1.toFixed(0), (run1.cpuMs / Math.max(1, sent1)).toFixed(3), `${((rate1 / rawRate) * 100).toFixed(1)} % (1/${(rawRate / rate1).toFixed(1)})`]);
     rows.push([`CEILING raw AMI loop (${MODEMS} modems)`, String(raw.reports), raw.wallMs.toFixed(0), rawRate.toFixed(0), (raw.cpuMs / Math.max(1, raw.reports)).toFixed(3), '100 %']);
+    rows.push([`floor: raw loop + 2 committed writes/msg`, String(floor.reports), floor.wallMs.toFixed(0), floorRate.toFixed(0), (floor.cpuMs / Math.max(1, floor.reports)).toFixed(3), `${((floorRate / rawRate) * 100).toFixed(1)} %`]);
 
     // ---- 3. realistic: 16 modems × one SMS per 5 s
     const perModem = Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
