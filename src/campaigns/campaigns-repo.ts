@@ -85,7 +85,7 @@ export interface TestSendRecord {
 /** How many delta rows of campaign_counts a campaign may have before a reader folds them. */
 const countsFoldAt = 64;
 
-const insertChunk = 1000;
+const insertChunk = 10_000;
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
 
 function toCampaign(row: Record<string, unknown>): CampaignRecord {
@@ -173,22 +173,31 @@ export class CampaignsRepo {
       const campaignId = row.id as number;
       const listIds = campaign.listIds?.length ? campaign.listIds : [campaign.listId];
       await trx('campaign_lists').insert(listIds.map((listId, position) => ({ campaign_id: campaignId, list_id: listId, position })));
+      // One statement per chunk, its rows as one JSON parameter: knex's multi-row insert bound 10
+      // values and a sub-select per row, which PostgreSQL parsed and planned as one huge statement
+      // (a 100 000-recipient campaign: 11.8 s to create, this way 4.6 s, of which the report's
+      // search words and their GIN index take 1.3 s; bench/campaign-targets.ts). Ordinality keeps
+      // the plan's order in the ids (the report pages by id).
       for (let i = 0; i < messages.length; i += insertChunk) {
-        await trx('messages').insert(
-          messages.slice(i, i + insertChunk).map((m) => ({
-            campaign_id: campaignId,
-            contact_id: m.contactId,
-            row_number: m.rowNumber,
-            phone: m.phone,
-            text: m.text,
-            parts: m.parts,
-            state: m.problem ? 'skipped' : 'waiting',
-            error: m.problem,
-            finished_at: m.problem ? now : null,
-            created_at: now,
-            // The words of the recipient's fields, for the report's search (report-search.ts).
-            search_words: trx.raw(`(select to_tsvector('simple', fields) from list_contacts where id = ?)`, [m.contactId]),
-          })),
+        const rows = messages.slice(i, i + insertChunk).map((m) => ({
+          contact_id: m.contactId,
+          row_number: m.rowNumber,
+          phone: m.phone,
+          text: m.text,
+          parts: m.parts,
+          problem: m.problem,
+        }));
+        await trx.raw(
+          `insert into messages (campaign_id, contact_id, row_number, phone, text, parts, state, error, finished_at, created_at, search_words)
+           select ?, m.contact_id, m.row_number, m.phone, m.text, m.parts,
+                  case when m.problem is null then 'waiting' else 'skipped' end, m.problem,
+                  case when m.problem is null then null else ?::timestamptz end, ?::timestamptz,
+                  -- The words of the recipient's fields, for the report's search (report-search.ts).
+                  (select to_tsvector('simple', c.fields) from list_contacts c where c.id = m.contact_id)
+             from rows from (json_to_recordset(?::json) as (contact_id bigint, row_number int, phone text, text text, parts int, problem text))
+                  with ordinality as m(contact_id, row_number, phone, text, parts, problem, n)
+            order by m.n`,
+          [campaignId, now, now, JSON.stringify(rows)],
         );
       }
       return campaignId;
