@@ -90,11 +90,19 @@ function procCpuMs(pid: number): number {
   const { userMs, kernelMs } = procCpuSplit(pid);
   return userMs + kernelMs;
 }
-/** The same, split: user (JavaScript, V8, libuv) and kernel (syscalls: sockets, epoll, memory). */
-function procCpuSplit(pid: number): { userMs: number; kernelMs: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime and stime of a /proc stat line, in ms (USER_HZ is 100). */
+function statTimes(stat: string): { userMs: number; kernelMs: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { userMs: (Number(fields[11]) * 1000) / 100, kernelMs: (Number(fields[12]) * 1000) / 100 }; // utime, stime in USER_HZ (100)
+  return { userMs: (Number(fields[11]) * 1000) / 100, kernelMs: (Number(fields[12]) * 1000) / 100 };
+}
+/**
+ * The same, split: user (JavaScript, V8, libuv) and kernel (syscalls: sockets, epoll, memory);
+ * and by thread: the main thread (JavaScript, I/O) against the rest (V8's helpers: concurrent GC
+ * marking and compilation; libuv's pool).
+ */
+function procCpuSplit(pid: number): { userMs: number; kernelMs: number; mainMs: number } {
+  const main = statTimes(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+  return { ...statTimes(readFileSync(`/proc/${pid}/stat`, 'utf8')), mainMs: main.userMs + main.kernelMs };
 }
 
 /**
@@ -123,7 +131,7 @@ function spawnBuilt(databaseUrl: string, amiPort: number, instanceId: string, lo
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // BENCH_NODE_FLAGS: more node flags for the built service (e.g. --trace-gc), space-separated.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  return spawn(process.execPath, [...flags, ...profile, entry, 'serve'], {
+  return spawn(process.execPath, [...unitNodeFlags(), ...flags, ...profile, entry, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: logLevel, PORT: '0', DATABASE_URL: databaseUrl,
       ...(process.env.BENCH_PG_LOG ? { PGOPTIONS: '-c log_statement=all' } : {}), AMI_HOST: '127.0.0.1', AMI_PORT: String(amiPort), AMI_USER: 'simcast', AMI_SECRET: 'simcast',
@@ -133,6 +141,16 @@ function spawnBuilt(databaseUrl: string, amiPort: number, instanceId: string, lo
     // BENCH_LOG_FILE=<path>: to that file instead, to see what the service logs per message.
     stdio: ['ignore', process.env.BENCH_LOG_FILE ? openSync(process.env.BENCH_LOG_FILE, 'w') : 'ignore', 'inherit'],
   });
+}
+
+/**
+ * The node flags the systemd unit starts the service with (its ExecStart between node and the
+ * entry), so that the bench measures the service as a PBX runs it.
+ */
+function unitNodeFlags(): string[] {
+  const unit = readFileSync(fileURLToPath(new URL('../asterisk/simcast.service', import.meta.url)), 'utf8');
+  const exec = /^ExecStart=\S+\s+(.*?)\s*\S*dist\/main\.js/m.exec(unit);
+  return exec?.[1] ? exec[1].split(/\s+/).filter(Boolean) : [];
 }
 
 /** What the 16 modems send during the built service's sending warm-up (at most). */
@@ -146,11 +164,14 @@ interface CpuWindow {
   cpuMs: number;
   userMs: number;
   kernelMs: number;
+  /** The main thread's share (the rest: V8's helper threads). */
+  mainMs: number;
 }
 
 interface BuiltRealistic extends CpuWindow {
   /** The first BUILT_SENDING_WARMUP_SECONDS of sending after start-up: V8 still compiling the hot path. */
   firstMinute: CpuWindow;
+  peakRssMb: number;
 }
 
 /**
@@ -184,7 +205,7 @@ async function builtServiceRealistic(
   const between = (a: Awaited<ReturnType<typeof mark>>, b: Awaited<ReturnType<typeof mark>>): CpuWindow => {
     const userMs = b.cpu.userMs - a.cpu.userMs;
     const kernelMs = b.cpu.kernelMs - a.cpu.kernelMs;
-    return { sent: b.sent - a.sent, wallMs: Number(b.at - a.at) / 1e6, cpuMs: userMs + kernelMs, userMs, kernelMs };
+    return { sent: b.sent - a.sent, wallMs: Number(b.at - a.at) / 1e6, cpuMs: userMs + kernelMs, userMs, kernelMs, mainMs: b.cpu.mainMs - a.cpu.mainMs };
   };
   try {
     // Start-up (migrations checked, modems listed, V8's first collections) is not per-message cost.
@@ -212,7 +233,9 @@ async function builtServiceRealistic(
         window = now;
       }
     }
-    return { ...between(m1, now), firstMinute: between(m0, m1) };
+    // Peak resident memory of the service (VmHWM): what a tuning of the heap costs in memory.
+    const peakRssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    return { ...between(m1, now), firstMinute: between(m0, m1), peakRssMb };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -712,11 +735,12 @@ async function main(): Promise<void> {
       const perModem = Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
       const seeded = await seedCampaign(knex, REAL_MODEMS * (perModem + 2) + builtWarmupMessages(), 'bench-realistic-built');
       const r = await builtServiceRealistic(knex, testDb.url, seeded.campaigns, seeded.campaignId, REAL_MODEMS * perModem, (REAL_SECONDS + 20) * 1000);
-      const perMsg = (w: CpuWindow) => `${w.sent} sent in ${(w.wallMs / 1000).toFixed(1)} s, CPU ${w.cpuMs.toFixed(0)} ms = ${(w.cpuMs / Math.max(1, w.sent)).toFixed(2)} ms per message (user ${w.userMs.toFixed(0)}, kernel ${w.kernelMs.toFixed(0)})`;
+      const perMsg = (w: CpuWindow) => `${w.sent} sent in ${(w.wallMs / 1000).toFixed(1)} s, CPU ${w.cpuMs.toFixed(0)} ms = ${(w.cpuMs / Math.max(1, w.sent)).toFixed(2)} ms per message (user ${w.userMs.toFixed(0)}, kernel ${w.kernelMs.toFixed(0)}; main thread ${w.mainMs.toFixed(0)}, V8's helper threads ${(w.cpuMs - w.mainMs).toFixed(0)})`;
       process.stdout.write(
         `built service: idle ${idle?.toFixed(2)} ms CPU/s\n` +
           `  realistic, first ${BUILT_SENDING_WARMUP_SECONDS} s of sending: ${r ? perMsg(r.firstMinute) : '—'}\n` +
-          `  realistic, then: ${r ? perMsg(r) : '—'}\n`,
+          `  realistic, then: ${r ? perMsg(r) : '—'}\n` +
+          `  peak RSS ${r ? r.peakRssMb.toFixed(0) : '—'} MB\n`,
       );
       return;
     }
@@ -861,7 +885,7 @@ async function main(): Promise<void> {
         `   the built service (node dist/main.js serve, log level ${LOG_LEVEL} → /dev/null), first ${BUILT_SENDING_WARMUP_SECONDS} s of sending after start-up: ` +
           `${built3.firstMinute.sent} sent, CPU ${built3.firstMinute.cpuMs.toFixed(0)} ms = ${(built3.firstMinute.cpuMs / Math.max(1, built3.firstMinute.sent)).toFixed(2)} ms per message (V8 still compiling)\n` +
           `   then ${built3.sent} sent in ${(built3.wallMs / 1000).toFixed(1)} s, ` +
-          `CPU ${built3.cpuMs.toFixed(0)} ms = ${builtCpuPerMsg3!.toFixed(2)} ms per message (user ${built3.userMs.toFixed(0)} ms, kernel ${built3.kernelMs.toFixed(0)} ms; SQL statements per message as in this process: same code)\n`,
+          `CPU ${built3.cpuMs.toFixed(0)} ms = ${builtCpuPerMsg3!.toFixed(2)} ms per message (user ${built3.userMs.toFixed(0)} ms, kernel ${built3.kernelMs.toFixed(0)} ms; main thread ${built3.mainMs.toFixed(0)} ms, V8's helper threads ${(built3.cpuMs - built3.mainMs).toFixed(0)} ms; SQL statements per message as in this process: same code)\n`,
       );
       if (built3.sent < target) exitCode = 1;
       rows.push([`realistic, BUILT service (child process)`, String(built3.sent), built3.wallMs.toFixed(0), ((built3.sent / built3.wallMs) * 1000).toFixed(1), builtCpuPerMsg3!.toFixed(3), '']);

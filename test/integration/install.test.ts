@@ -56,7 +56,7 @@ test('the systemd unit: node on the build, the user, the env file, sandboxing', 
   const unitPath = path.join(destdir, 'etc/systemd/system/simcast.service');
   const unit = readFileSync(unitPath, 'utf8');
   for (const line of [
-    'ExecStart=/usr/bin/node /opt/simcast/dist/main.js serve',
+    'ExecStart=/usr/bin/node --min-semi-space-size=16 /opt/simcast/dist/main.js serve',
     'User=simcast',
     'EnvironmentFile=/etc/simcast/simcast.env',
     'Environment=NODE_ENV=production DATA_DIR=/var/lib/simcast',
