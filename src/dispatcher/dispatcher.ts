@@ -318,24 +318,20 @@ export class Dispatcher {
       };
       const sends: Promise<void>[] = [];
       let foundNothing = false;
-      // Read once per tick at most, and only when not cached: a claim that finds nothing with a
-      // list read in an earlier tick reads it again and tries once more (a campaign started since).
-      let campaignsFresh = false;
+      // Running campaigns are read once per tick at most, and only when not cached: a claim that
+      // finds nothing with a list read in an earlier tick reads it again and tries once more (a
+      // campaign started since). Claims side by side share that one read.
+      let readThisTick: Promise<RunningCampaign[]> | null = null;
+      const readCampaigns = () =>
+        (readThisTick ??= repo.runningCampaigns().then((c) => (this.campaigns = c)));
       // The free modems' claims run side by side (each its own transaction on its own connection;
       // the SIM row lock and SKIP LOCKED keep them apart, as between instances): one modem's
       // round trips no longer wait for another's. The first runs alone: when it probes for
       // notifications and finds none, the others skip the probe, as they did one after another.
-      let campaignsRead: Promise<void> | null = null;
-      const readCampaigns = () =>
-        (campaignsRead ??= repo.runningCampaigns().then((c) => {
-          this.campaigns = c;
-          campaignsFresh = true;
-        }));
       const claimFor = async (modem: ModemInfo) => {
         const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
-        if (!this.campaigns) await readCampaigns();
-        const claim = async () => {
-          const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns: this.campaigns!, notificationsMayWait });
+        const claim = async (campaigns: RunningCampaign[]) => {
+          const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns, notificationsMayWait });
           if (outcome.kind === 'sim-unavailable') return outcome;
           // A probe that ran and found none starts a new spell without probes; a skipped probe keeps it.
           if (!outcome.noNotifications) this.noNotificationsSince = null;
@@ -346,10 +342,12 @@ export class Dispatcher {
           }
           return outcome;
         };
-        let outcome = await claim();
-        if (outcome.kind === 'nothing' && !outcome.busy && !campaignsFresh) {
-          await readCampaigns();
-          outcome = await claim();
+        const campaigns = this.campaigns ?? (await readCampaigns());
+        let outcome = await claim(campaigns);
+        if (outcome.kind === 'nothing' && !outcome.busy) {
+          // Again only if the list it claimed with was not this tick's (another claim may have read it meanwhile).
+          const fresh = await readCampaigns();
+          if (fresh !== campaigns) outcome = await claim(fresh);
         }
         if (outcome.kind === 'sim-unavailable') {
           if (outcome.until) wakeTimes.push(outcome.until);
