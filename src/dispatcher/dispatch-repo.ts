@@ -437,12 +437,15 @@ export class DispatchRepo {
    * running campaign. Probes by index (paused campaigns with many waiting rows cost nothing).
    */
   async hasWork(): Promise<boolean> {
-    const result = await this.knex.raw(
+    // The idle loop's one statement, every `idleMs`: on pg's own query, like the hot path (knex's
+    // builder and runner cost more CPU than the probe itself, and an idle PBX pays it all day).
+    const rows = await this.sql.run(
       `select exists (select 1 from messages where state = 'waiting' and campaign_id is null)
            or exists (select 1 from campaigns c where c.status = 'running'
                         and exists (select 1 from messages m where m.campaign_id = c.id and m.state = 'waiting')) as work`,
+      [],
     );
-    return Boolean(result.rows[0]?.work);
+    return Boolean(rows[0]?.work);
   }
 
   /** Running campaigns (of `only`, when given) with nothing left waiting or sending become `finished`. */

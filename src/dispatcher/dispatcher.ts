@@ -326,8 +326,9 @@ export class Dispatcher {
         (readThisTick ??= repo.runningCampaigns().then((c) => (this.campaigns = c)));
       // The free modems' claims run side by side (each its own transaction on its own connection;
       // the SIM row lock and SKIP LOCKED keep them apart, as between instances): one modem's
-      // round trips no longer wait for another's. The first runs alone: when it probes for
-      // notifications and finds none, the others skip the probe, as they did one after another.
+      // round trips no longer wait for another's. When the claims will probe for notifications
+      // (every `idleMs`, or after a notify()), the first runs alone: when its probe finds none, the
+      // others skip theirs, as they did one after another.
       const claimFor = async (modem: ModemInfo) => {
         const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
         const claim = async (campaigns: RunningCampaign[]) => {
@@ -376,9 +377,11 @@ export class Dispatcher {
         sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
       };
       try {
+        // While the last probe's "none" holds no claim probes, and all go side by side at once.
+        const probes = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
         const [first, ...others] = free;
-        await claimFor(first!);
-        const claims = await Promise.allSettled(others.map(claimFor));
+        if (probes) await claimFor(first!);
+        const claims = await Promise.allSettled((probes ? others : free).map(claimFor));
         for (const c of claims) if (c.status === 'rejected') throw c.reason;
       } finally {
         // Even when a later claim fails, the submits already under way are awaited (and logged).
