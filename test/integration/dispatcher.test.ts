@@ -232,6 +232,57 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     assert.deepEqual(ledger.map((r: { parts: number }) => r.parts), [5, 5]);
   });
 
+  test("a tick's free modems claim side by side; with no notification waiting, one probe per idle spell, not one per modem", async () => {
+    const g = await gateway();
+    const campaignId = await runningCampaign(['+79120000051', '+79120000052', '+79120000053', '+79120000054', '+79120000055', '+79120000056']);
+    const d = new Dispatcher({
+      repo: new DispatchRepo(testDb.db.knex, 'pbx-1'), sims: new SimsRepo(testDb.db.knex), gateway: g, clock, log, settings: async () => settings, idleMs: 5000,
+    });
+    await d.recover();
+    const knex = testDb.db.knex;
+    // Connections ready for both claims, so that neither waits for one to be opened.
+    await Promise.all([1, 2, 3].map(() => knex.raw('select 1')));
+    let probes = 0;
+    /** Each claim's first and last statement, in the order they went out: 'lock' or 'reserve'. */
+    let order: string[] = [];
+    const count = (q: { sql: string }) => {
+      // The notification claim (served by priority) and, when it finds none, its exact look.
+      if (q.sql.includes('order by priority desc') || q.sql.includes(') as waits')) probes++;
+      if (q.sql.includes('from sims s where s.imsi')) order.push('lock');
+      if (q.sql.startsWith('with facts as')) order.push('reserve');
+    };
+    knex.on('query', count);
+    try {
+      // First tick: the probe is due. The first modem's claim probes alone and finds none; the other skips it.
+      let sent = reached(d, 'sent', 2);
+      assert.equal((await d.tick()).claimed, 2);
+      await sent;
+      assert.equal(probes, 2, 'one claim probe (finds none) and its exact look');
+      assert.deepEqual(order, ['lock', 'reserve', 'lock', 'reserve'], 'the probing claim runs alone');
+      // Within the spell no claim probes: both modems claim at once.
+      probes = 0;
+      order = [];
+      sent = reached(d, 'sent', 2);
+      assert.equal((await d.tick()).claimed, 2);
+      await sent;
+      assert.equal(probes, 0);
+      assert.deepEqual(order.slice(0, 2), ['lock', 'lock'], 'both claims started before either reserved');
+      // The spell over: one claim probes again, alone.
+      clock.advance(5000);
+      probes = 0;
+      order = [];
+      sent = reached(d, 'sent', 2);
+      assert.equal((await d.tick()).claimed, 2);
+      await sent;
+      assert.equal(probes, 2);
+      assert.deepEqual(order, ['lock', 'reserve', 'lock', 'reserve']);
+    } finally {
+      knex.off('query', count);
+    }
+    assert.deepEqual(Object.values(await states(campaignId)), Array(6).fill('sent'));
+    assert.equal(simulator.sent.length, 6);
+  });
+
   test('two instances on one database never claim the same message', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
     const campaignId = await runningCampaign(phones);
