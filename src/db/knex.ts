@@ -17,7 +17,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** A PostgreSQL server: the production mode, and the integration tests. */
 /**
  * The pool's idle connections are closed after 30 s (tarn's default); tarn looks for them every
  * second by default, a timer that wakes an idle service once a second all day (the dispatcher's
@@ -26,6 +25,7 @@ export interface Database {
  */
 const defaultPool = { min: 0, max: 10, reapIntervalMillis: 10_000 };
 
+/** A PostgreSQL server: the production mode, and the integration tests. */
 export function openPostgres(connectionString: string, pool: Knex.PoolConfig = defaultPool): Database {
   const knex = knexFactory({ client: 'pg', connection: connectionString, pool });
   return { knex, kind: 'postgres', close: () => knex.destroy() };

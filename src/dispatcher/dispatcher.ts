@@ -329,8 +329,10 @@ export class Dispatcher {
       // round trips no longer wait for another's. When the claims will probe for notifications
       // (every `idleMs`, or after a notify()), the first runs alone: when its probe finds none, the
       // others skip theirs, as they did one after another.
+      // Whether a claim starting now probes for notifications: not while the last probe's "none" holds.
+      const probeDue = () => this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
       const claimFor = async (modem: ModemInfo) => {
-        const notificationsMayWait = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
+        const notificationsMayWait = probeDue();
         const claim = async (campaigns: RunningCampaign[]) => {
           const outcome = await repo.claimForSim(modem.imsi!, modem.device, { ...ctx, campaigns, notificationsMayWait });
           if (outcome.kind === 'sim-unavailable') return outcome;
@@ -377,8 +379,7 @@ export class Dispatcher {
         sends.push(this.submit(modem.device, message.id, message.phone, message.text, message.attempts, current));
       };
       try {
-        // While the last probe's "none" holds no claim probes, and all go side by side at once.
-        const probes = this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
+        const probes = probeDue();
         const [first, ...others] = free;
         if (probes) await claimFor(first!);
         const claims = await Promise.allSettled((probes ? others : free).map(claimFor));
