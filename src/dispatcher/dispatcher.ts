@@ -326,10 +326,9 @@ export class Dispatcher {
         (readThisTick ??= repo.runningCampaigns().then((c) => (this.campaigns = c)));
       // The free modems' claims run side by side (each its own transaction on its own connection;
       // the SIM row lock and SKIP LOCKED keep them apart, as between instances): one modem's
-      // round trips no longer wait for another's. When the claims will probe for notifications
-      // (every `idleMs`, or after a notify()), the first runs alone: when its probe finds none, the
-      // others skip theirs, as they did one after another.
-      // Whether a claim starting now probes for notifications: not while the last probe's "none" holds.
+      // round trips no longer wait for another's. A claim probes for notifications only when the
+      // last probe's "none" is older than `idleMs` (or a notify() dropped it); when the claims will
+      // probe, the first runs alone, so that when its probe finds none the others skip theirs.
       const probeDue = () => this.noNotificationsSince === null || nowMs - this.noNotificationsSince >= (this.deps.idleMs ?? 5000);
       const claimFor = async (modem: ModemInfo) => {
         const notificationsMayWait = probeDue();

@@ -235,9 +235,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
   test("a tick's free modems claim side by side; with no notification waiting, one probe per idle spell, not one per modem", async () => {
     const g = await gateway();
     const campaignId = await runningCampaign(['+79120000051', '+79120000052', '+79120000053', '+79120000054', '+79120000055', '+79120000056']);
-    const d = new Dispatcher({
-      repo: new DispatchRepo(testDb.db.knex, 'pbx-1'), sims: new SimsRepo(testDb.db.knex), gateway: g, clock, log, settings: async () => settings, idleMs: 5000,
-    });
+    const d = dispatcher(g); // idleMs: the default 5 s
     await d.recover();
     const knex = testDb.db.knex;
     // Connections ready for both claims, so that neither waits for one to be opened.
@@ -251,31 +249,30 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       if (q.sql.includes('from sims s where s.imsi')) order.push('lock');
       if (q.sql.startsWith('with facts as')) order.push('reserve');
     };
+    /** One tick that sends on both modems: its probes and its claims' statement order. */
+    const tickBoth = async () => {
+      probes = 0;
+      order = [];
+      const sent = reached(d, 'sent', 2);
+      assert.equal((await d.tick()).claimed, 2);
+      await sent;
+      return { probes, order };
+    };
     knex.on('query', count);
     try {
       // First tick: the probe is due. The first modem's claim probes alone and finds none; the other skips it.
-      let sent = reached(d, 'sent', 2);
-      assert.equal((await d.tick()).claimed, 2);
-      await sent;
-      assert.equal(probes, 2, 'one claim probe (finds none) and its exact look');
-      assert.deepEqual(order, ['lock', 'reserve', 'lock', 'reserve'], 'the probing claim runs alone');
+      let tick = await tickBoth();
+      assert.equal(tick.probes, 2, 'one claim probe (finds none) and its exact look');
+      assert.deepEqual(tick.order, ['lock', 'reserve', 'lock', 'reserve'], 'the probing claim runs alone');
       // Within the spell no claim probes: both modems claim at once.
-      probes = 0;
-      order = [];
-      sent = reached(d, 'sent', 2);
-      assert.equal((await d.tick()).claimed, 2);
-      await sent;
-      assert.equal(probes, 0);
-      assert.deepEqual(order.slice(0, 2), ['lock', 'lock'], 'both claims started before either reserved');
+      tick = await tickBoth();
+      assert.equal(tick.probes, 0);
+      assert.deepEqual(tick.order.slice(0, 2), ['lock', 'lock'], 'both claims started before either reserved');
       // The spell over: one claim probes again, alone.
       clock.advance(5000);
-      probes = 0;
-      order = [];
-      sent = reached(d, 'sent', 2);
-      assert.equal((await d.tick()).claimed, 2);
-      await sent;
-      assert.equal(probes, 2);
-      assert.deepEqual(order, ['lock', 'reserve', 'lock', 'reserve']);
+      tick = await tickBoth();
+      assert.equal(tick.probes, 2);
+      assert.deepEqual(tick.order, ['lock', 'reserve', 'lock', 'reserve']);
     } finally {
       knex.off('query', count);
     }
