@@ -29,7 +29,7 @@
  * end to end, the ceiling and the floor).
  */
 import { fork, spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import pg from 'pg';
@@ -98,6 +98,50 @@ function statTimes(stat: string): { userMs: number; kernelMs: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { userMs: (Number(fields[11]) * 1000) / 100, kernelMs: (Number(fields[12]) * 1000) / 100 };
 }
+/**
+ * CPU ms the whole PostgreSQL server has used (postmaster, its live children — backends,
+ * WAL writer, checkpointer, autovacuum — and the children it has reaped, in its cutime/cstime),
+ * from /proc: what the database pays for what we send. Null when the server is not on this
+ * machine or /proc does not show it. `postmaster` from `postmasterPid`.
+ */
+function postgresCpuMs(postmaster: number | null): number | null {
+  if (postmaster === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime (fields 14–17 of proc(5); USER_HZ 100)
+    let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let child: string;
+      try {
+        child = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile: its time is in the postmaster's cutime now
+      }
+      const f = child.slice(child.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    }
+    return (ticks * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** The PostgreSQL server's main process, when it runs on this machine (a backend's parent); set by main. */
+let postmaster: number | null = null;
+
+/** The PostgreSQL server's main process, if it runs on this machine (a backend's parent). */
+async function postmasterPid(knex: Knex): Promise<number | null> {
+  const backend = ((await knex.raw('select pg_backend_pid() as pid')).rows[0] as { pid: number }).pid;
+  try {
+    const ppid = /PPid:\s+(\d+)/.exec(readFileSync(`/proc/${backend}/status`, 'utf8'))?.[1];
+    return ppid ? Number(ppid) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The same, split: user (JavaScript, V8, libuv) and kernel (syscalls: sockets, epoll, memory);
  * and by thread: the main thread (JavaScript, I/O) against the rest (V8's helpers: concurrent GC
@@ -438,6 +482,8 @@ interface CampaignRun {
   /** campaign start → `campaign-finished`, ms (null if not awaited / not reached). */
   finishedMs: number | null;
   cpuMs: number;
+  /** The PostgreSQL server's CPU meanwhile (null: not on this machine). */
+  pgCpuMs: number | null;
   counts: Partial<Record<MessageState, number>>;
   queries: number;
   /** Longest time between two consecutive `sent` events. */
@@ -517,6 +563,7 @@ async function runCampaign(
   });
 
   const cpu0 = process.cpuUsage();
+  const pgCpu0 = postgresCpuMs(postmaster);
   const t0 = process.hrtime.bigint();
   await campaigns.act(campaignId, 'start');
   let timedOut = false;
@@ -528,6 +575,7 @@ async function runCampaign(
     process.stderr.write(`  ! ${(error as Error).message}\n`);
   }
   const cpuMs = cpuMsSince(cpu0);
+  const pgCpu1 = postgresCpuMs(postmaster);
   const end = doneAt === 0n ? process.hrtime.bigint() : doneAt;
   dispatcher.events.off('message', onMessage);
   dispatcher.events.off('campaign-finished', onFinished);
@@ -537,6 +585,7 @@ async function runCampaign(
     wallMs: Number(end - t0) / 1e6,
     finishedMs: finishedAt === null ? null : Number((finishedAt as bigint) - t0) / 1e6,
     cpuMs,
+    pgCpuMs: pgCpu0 === null || pgCpu1 === null ? null : pgCpu1 - pgCpu0,
     counts,
     queries,
     maxGapMs,
@@ -555,6 +604,8 @@ async function dbCounts(knex: Knex, campaignId: number): Promise<Record<string, 
 interface RawResult {
   wallMs: number;
   cpuMs: number;
+  /** The PostgreSQL server's CPU meanwhile (null: not on this machine). */
+  pgCpuMs: number | null;
   reports: number;
   errors: number;
 }
@@ -624,6 +675,7 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
     );
   };
   const cpu0 = process.cpuUsage();
+  const pgCpu0 = postgresCpuMs(postmaster);
   const t0 = process.hrtime.bigint();
   const done = new Promise<void>((resolve) => {
     const finish = () => {
@@ -657,10 +709,11 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
     wallMs = ms(t0);
   }
   const cpuMs = cpuMsSince(cpu0);
+  const pgCpu1 = postgresCpuMs(postmaster);
   socket.write('Action: Logoff\r\n\r\n');
   socket.end();
   await within(once(socket, 'close'), 5000, 'raw close').catch(() => socket.destroy());
-  return { wallMs, cpuMs, reports, errors };
+  return { wallMs, cpuMs, pgCpuMs: pgCpu0 === null || pgCpu1 === null ? null : pgCpu1 - pgCpu0, reports, errors };
 }
 
 // ------------------------------------------------------------------------------- claim vs queue depth
@@ -752,21 +805,27 @@ async function floorTable(knex: Knex, n: number): Promise<void> {
  * measured in the same run, says how expensive this machine is at this pace, so the realistic
  * figure can be read against it (their ratio moves far less between machines than either).
  */
-async function floorAtRealisticPace(knex: Knex, databaseUrl: string): Promise<{ sent: number; cpuMsPerMsg: number }> {
+async function floorAtRealisticPace(knex: Knex, databaseUrl: string): Promise<{ sent: number; cpuMsPerMsg: number; pgCpuMsPerMsg: number | null }> {
   const total = REAL_MODEMS * Math.floor(REAL_SECONDS / (REAL_DELAY_MS / 1000));
   await floorTable(knex, total);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: REAL_MODEMS });
   const sim = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: REAL_DELAY_MS });
   try {
     const r = await rawAmiLoop(sim.port, REAL_MODEMS, total, (REAL_SECONDS + 15) * 1000, pool);
-    return { sent: r.reports, cpuMsPerMsg: r.cpuMs / Math.max(1, r.reports) };
+    return { sent: r.reports, cpuMsPerMsg: r.cpuMs / Math.max(1, r.reports), pgCpuMsPerMsg: perMessage(r.pgCpuMs, r.reports) };
   } finally {
     await pool.end();
     await sim.close();
   }
 }
 
-const tableHeader = ['', 'messages', 'wall ms', 'msg/s', 'CPU ms/msg', 'vs ceiling'];
+const tableHeader = ['', 'messages', 'wall ms', 'msg/s', 'CPU ms/msg', 'PostgreSQL ms/msg', 'vs ceiling'];
+
+/** CPU ms per message, or null when not measured. */
+function perMessage(cpuMs: number | null, messages: number): number | null {
+  return cpuMs === null ? null : cpuMs / Math.max(1, messages);
+}
+const cell = (value: number | null, digits = 3) => (value === null ? '—' : value.toFixed(digits));
 
 /** The first row is the header: a rule under it, the first column left-aligned, the rest right. */
 function printTable(table: string[][]): void {
@@ -796,7 +855,10 @@ async function main(): Promise<void> {
     const pgVersion = ((await knex.raw('show server_version')).rows[0] as { server_version: string }).server_version;
     await new SettingsRepo(knex).update(benchSettings, systemClock.now());
     const log = silentOrDevNull();
-    process.stdout.write(`PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms\n\n`);
+    postmaster = await postmasterPid(knex);
+    process.stdout.write(
+      `PostgreSQL ${pgVersion}, database ready in ${ms(tSetup).toFixed(0)} ms; its CPU ${postmaster === null ? 'not measured (not on this machine)' : 'measured from /proc (the whole server)'}\n\n`,
+    );
 
     if (process.env.BENCH_ONLY_BUILT === '1') {
       // Only what a PBX runs, for quick before/after comparisons on a busy machine: idle, then realistic.
@@ -898,9 +960,9 @@ async function main(): Promise<void> {
       `2b. floor of a dispatcher that writes each state before its action: the raw loop + one committed UPDATE before each send and one after its report (${MODEMS} connections): ${floor.reports} reports in ${floor.wallMs.toFixed(0)} ms\n`,
     );
 
-    rows.push([`end to end (${MODEMS} modems, delay 0)`, String(sent1), run1.wallMs.toFixed(0), rate1.toFixed(0), (run1.cpuMs / Math.max(1, sent1)).toFixed(3), `${((rate1 / rawRate) * 100).toFixed(1)} % (1/${(rawRate / rate1).toFixed(1)}); ${((rate1 / floorRate) * 100).toFixed(0)} % of the floor`]);
-    rows.push([`CEILING raw AMI loop (${MODEMS} modems)`, String(raw.reports), raw.wallMs.toFixed(0), rawRate.toFixed(0), (raw.cpuMs / Math.max(1, raw.reports)).toFixed(3), '100 %']);
-    rows.push([`floor: raw loop + 2 committed writes/msg`, String(floor.reports), floor.wallMs.toFixed(0), floorRate.toFixed(0), (floor.cpuMs / Math.max(1, floor.reports)).toFixed(3), `${((floorRate / rawRate) * 100).toFixed(1)} %`]);
+    rows.push([`end to end (${MODEMS} modems, delay 0)`, String(sent1), run1.wallMs.toFixed(0), rate1.toFixed(0), (run1.cpuMs / Math.max(1, sent1)).toFixed(3), cell(perMessage(run1.pgCpuMs, sent1)), `${((rate1 / rawRate) * 100).toFixed(1)} % (1/${(rawRate / rate1).toFixed(1)}); ${((rate1 / floorRate) * 100).toFixed(0)} % of the floor`]);
+    rows.push([`CEILING raw AMI loop (${MODEMS} modems)`, String(raw.reports), raw.wallMs.toFixed(0), rawRate.toFixed(0), (raw.cpuMs / Math.max(1, raw.reports)).toFixed(3), '', '100 %']);
+    rows.push([`floor: raw loop + 2 committed writes/msg`, String(floor.reports), floor.wallMs.toFixed(0), floorRate.toFixed(0), (floor.cpuMs / Math.max(1, floor.reports)).toFixed(3), cell(perMessage(floor.pgCpuMs, floor.reports)), `${((floorRate / rawRate) * 100).toFixed(1)} %`]);
 
     if (onlyE2e) {
       printTable([tableHeader, ...rows]);
@@ -949,7 +1011,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`   statements by count: ${[...run3.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 12).map(([text, { n }]) => `${n}× ${text.slice(0, 40)}`).join(' | ')}\n`);
     if (run3.timedOut) exitCode = 1;
-    rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
+    rows.push([`realistic (${REAL_MODEMS} modems, 1 SMS/5 s each)`, String(sent3), run3.wallMs.toFixed(0), ((sent3 / run3.wallMs) * 1000).toFixed(1), cpuPerMsg3.toFixed(3), cell(perMessage(run3.pgCpuMs, sent3)), `CPU ×${(cpuPerMsg3 / (raw.cpuMs / Math.max(1, raw.reports))).toFixed(1)} of raw loop`]);
 
     // ---- 3b. realistic against the built service (what a PBX runs), CPU from /proc
     const realBuilt = await seedCampaign(knex, target + REAL_MODEMS * 2 + builtWarmupMessages(), 'bench-realistic-built');
@@ -964,13 +1026,13 @@ async function main(): Promise<void> {
           `CPU ${built3.cpuMs.toFixed(0)} ms = ${builtCpuPerMsg3!.toFixed(2)} ms per message (user ${built3.userMs.toFixed(0)} ms, kernel ${built3.kernelMs.toFixed(0)} ms; main thread ${built3.mainMs.toFixed(0)} ms, V8's helper threads ${(built3.cpuMs - built3.mainMs).toFixed(0)} ms; SQL statements per message as in this process: same code)\n`,
       );
       if (built3.sent < target) exitCode = 1;
-      rows.push([`realistic, BUILT service (child process)`, String(built3.sent), built3.wallMs.toFixed(0), ((built3.sent / built3.wallMs) * 1000).toFixed(1), builtCpuPerMsg3!.toFixed(3), '']);
+      rows.push([`realistic, BUILT service (child process)`, String(built3.sent), built3.wallMs.toFixed(0), ((built3.sent / built3.wallMs) * 1000).toFixed(1), builtCpuPerMsg3!.toFixed(3), '', '']);
     }
     const floorReal = await floorAtRealisticPace(knex, testDb.url);
     process.stdout.write(
       `3c. floor at this pace on this machine: the raw AMI loop + 2 committed writes/msg against the same 16 modems, ${floorReal.sent} SMS: ${floorReal.cpuMsPerMsg.toFixed(2)} ms CPU per message\n`,
     );
-    rows.push([`floor at the realistic pace`, String(floorReal.sent), '', '', floorReal.cpuMsPerMsg.toFixed(3), '']);
+    rows.push([`floor at the realistic pace`, String(floorReal.sent), '', '', floorReal.cpuMsPerMsg.toFixed(3), cell(floorReal.pgCpuMsPerMsg), '']);
     const realisticCpuPerMsg = builtCpuPerMsg3 ?? cpuPerMsg3;
     const statementsPerMsg = run3.queries / Math.max(1, sent3);
 

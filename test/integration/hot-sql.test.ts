@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hotSql } from '../../src/dispatcher/hot-sql.js';
+import { openPostgres } from '../../src/db/knex.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
 
 /**
- * The dispatcher's transactions send BEGIN with their first statement and COMMIT with the one
- * marked last, in one simple-protocol message with the values inlined as literals. These tests
- * hold that path to the parameterised one: the same values come back, quotes and backslashes
- * cannot escape their literal, and a failure anywhere leaves nothing written.
+ * The dispatcher's statements are prepared once per connection and run by `execute` with the
+ * values as literals; its transactions send BEGIN with their first statement and COMMIT with the
+ * one marked last, in one simple-protocol message. These tests hold that path to the
+ * parameterised one: the same values come back, quotes and backslashes cannot escape their
+ * literal, a failure anywhere leaves nothing written, and a connection never holds a prepared
+ * statement it does not know of.
  */
 let testDb: TestDatabase;
 
@@ -101,5 +104,49 @@ describe('hot-sql transactions on PostgreSQL', () => {
     const sql = hotSql(testDb.db.knex);
     const rows = await sql.transaction((trx) => trx.run('select length(?::bytea) as n', [Buffer.from([0, 1, 2, 39, 92])], { commit: true }));
     assert.deepEqual(rows, [{ n: 5 }]);
+  });
+
+  /** This connection's prepared statements whose text is like the value (less this very statement). */
+  const preparedLike = `select statement, generic_plans + custom_plans as runs from pg_prepared_statements
+                         where statement like ? and statement not like '%pg_prepared_statements%'`;
+
+  it('a statement is prepared once per connection, then only executed', async () => {
+    const one = openPostgres(testDb.url, { min: 0, max: 1 });
+    try {
+      const sql = hotSql(one.knex);
+      const text = 'select note from hot where id = ? and ? = ?';
+      for (let i = 0; i < 3; i++) assert.deepEqual(await sql.run(text, [0, 'x', 'x']), [{ note: tricky[0] }]);
+      await sql.transaction((trx) => trx.run(text, [0, 'x', 'x'], { commit: true }));
+      const prepared = await sql.run(preparedLike, ['%and $2 = $3%']);
+      assert.equal(prepared.length, 1, JSON.stringify(prepared));
+      assert.equal(Number(prepared[0]!.runs), 4);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('a failure in the message that prepared the statement drops the connection; the next one prepares it again', async () => {
+    const one = openPostgres(testDb.url, { min: 0, max: 1 });
+    try {
+      const sql = hotSql(one.knex);
+      const backend = async () => Number((await sql.run('select pg_backend_pid() as pid', []))[0]!.pid);
+      const before = await backend();
+      const insert = 'insert into hot (id, note) values (?, ?) returning id';
+      // The first use of the statement fails at execution, in the message that also prepares it
+      // (and begins the transaction).
+      await assert.rejects(sql.transaction((trx) => trx.run(insert, [0, 'duplicate key'])), /duplicate key/);
+      const after = await backend();
+      assert.notEqual(after, before, 'the connection was replaced');
+      assert.deepEqual(await sql.transaction((trx) => trx.run(insert, [400, 'prepared again'], { commit: true })), [{ id: 400 }]);
+      // Once prepared, a failing execution keeps the connection and its statement.
+      const prepared = await backend();
+      await assert.rejects(sql.run(insert, [400, 'duplicate key']), /duplicate key/);
+      assert.equal(await backend(), prepared, 'the same connection');
+      assert.deepEqual(await sql.run(preparedLike, ['%insert into hot%']).then((rows) => rows.map((r) => Number(r.runs))), [2]);
+      // A statement PostgreSQL cannot prepare fails with its own error, every time.
+      for (let i = 0; i < 2; i++) await assert.rejects(sql.run('select no_such_column from hot where id = ?', [i]), /no_such_column/);
+    } finally {
+      await one.close();
+    }
   });
 });
