@@ -819,6 +819,41 @@ async function floorAtRealisticPace(knex: Knex, databaseUrl: string): Promise<{ 
   }
 }
 
+/**
+ * 3d. REALISTIC WITH PAUSES: the 16 modems with the pause a new SIM gets by default between two of
+ * its SMS (20–40 s against 5 s per SMS), scaled by 1/4 so the phase takes BENCH_PAUSED_SECONDS
+ * (default 30) rather than two minutes: 1.25 s per SMS, pauses 5–10 s. Most modems are free and
+ * pausing at any moment, which the pause-0 phases never show. In this process (tsx), like 3.
+ */
+async function realisticWithPauses(knex: Knex, log: Logger): Promise<{ run: CampaignRun; sims: number }> {
+  const seconds = intEnv('BENCH_PAUSED_SECONDS', 30, 5, 600);
+  const sim = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: 1250 });
+  const d = await startDispatch(knex, sim.port, log, 'bench');
+  // The SIMs were first seen with the bench's pause 0 (or just now): give them the scaled pauses.
+  await knex('sims').update({ min_pause_seconds: 5, max_pause_seconds: 10 });
+  // Per modem one SMS per 1.25 s + 7.5 s on average: about 1.8 SMS per second.
+  const target = Math.floor((seconds * REAL_MODEMS) / 8.75);
+  const seeded = await seedCampaign(knex, target + REAL_MODEMS * 2, 'bench-realistic-pauses');
+  try {
+    const run = await runCampaign(knex, d, seeded.campaigns, seeded.campaignId, target, { awaitFinished: false, timeoutMs: (seconds + 30) * 1000 });
+    return { run, sims: REAL_MODEMS };
+  } finally {
+    await d.stop();
+    await sim.close();
+    await seeded.campaigns.act(seeded.campaignId, 'cancel').catch(() => undefined);
+    await knex('sims').update({ min_pause_seconds: 0, max_pause_seconds: 0 });
+  }
+}
+
+/** The line printed for 3d. */
+function describePaused(r: CampaignRun): string {
+  const sent = r.counts.sent ?? 0;
+  return (
+    `${sent} sent in ${(r.wallMs / 1000).toFixed(1)} s: process CPU ${(r.cpuMs / Math.max(1, sent)).toFixed(2)} ms per message, ` +
+    `PostgreSQL ${cell(perMessage(r.pgCpuMs, sent), 2)} ms per message, ${(r.queries / Math.max(1, sent)).toFixed(1)} SQL statements per message`
+  );
+}
+
 const tableHeader = ['', 'messages', 'wall ms', 'msg/s', 'CPU ms/msg', 'PostgreSQL ms/msg', 'vs ceiling'];
 
 /** CPU ms per message, or null when not measured. */
@@ -877,6 +912,13 @@ async function main(): Promise<void> {
           `  floor at this pace on this machine (raw AMI loop + 2 committed writes/msg, ${floorReal.sent} SMS): ${floorReal.cpuMsPerMsg.toFixed(2)} ms CPU per message\n` +
           `  peak RSS ${r ? r.peakRssMb.toFixed(0) : '—'} MB\n`,
       );
+      return;
+    }
+
+    if (process.env.BENCH_ONLY_PAUSED === '1') {
+      const paused = await realisticWithPauses(knex, log);
+      process.stdout.write(`3d. realistic with pauses (16 modems, 1.25 s per SMS, pauses 5–10 s): ${describePaused(paused.run)}\n`);
+      process.stdout.write(`   statements by count: ${[...paused.run.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 8).map(([text, { n }]) => `${n}× ${text.slice(0, 50)}`).join(' | ')}\n`);
       return;
     }
 
@@ -1033,6 +1075,11 @@ async function main(): Promise<void> {
       `3c. floor at this pace on this machine: the raw AMI loop + 2 committed writes/msg against the same 16 modems, ${floorReal.sent} SMS: ${floorReal.cpuMsPerMsg.toFixed(2)} ms CPU per message\n`,
     );
     rows.push([`floor at the realistic pace`, String(floorReal.sent), '', '', floorReal.cpuMsPerMsg.toFixed(3), cell(floorReal.pgCpuMsPerMsg), '']);
+    const paused = await realisticWithPauses(knex, log);
+    process.stdout.write(`3d. realistic with pauses (the default pauses scaled: 16 modems, 1.25 s per SMS, pauses 5–10 s): ${describePaused(paused.run)}\n`);
+    const pausedSent = paused.run.counts.sent ?? 0;
+    if (paused.run.timedOut) exitCode = 1;
+    rows.push([`realistic with pauses (16 modems)`, String(pausedSent), paused.run.wallMs.toFixed(0), ((pausedSent / paused.run.wallMs) * 1000).toFixed(1), (paused.run.cpuMs / Math.max(1, pausedSent)).toFixed(3), cell(perMessage(paused.run.pgCpuMs, pausedSent)), '']);
     const realisticCpuPerMsg = builtCpuPerMsg3 ?? cpuPerMsg3;
     const statementsPerMsg = run3.queries / Math.max(1, sent3);
 

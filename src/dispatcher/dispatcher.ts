@@ -114,6 +114,12 @@ export class Dispatcher {
   private readonly watched = new Map<string, Watched>();
   /** Whether the queue poll loop runs (only while something is watched: no polls otherwise). */
   private polling = false;
+  /**
+   * Each SIM's next slot as this instance last wrote it (clock ms): the pause after its last SMS,
+   * drawn and written by `settle`. Only `settle` and the claim write a SIM's next slot, so until
+   * then its claim could only find it paused: a tick does not ask (see `doTick`).
+   */
+  private readonly pausedUntil = new Map<string, number>();
   /** Modems whose last message timed out, with the modem listing count then: see `freeModems`. */
   private readonly afterUnknown = new Map<string, number>();
   /** How many times the modem list was read; a count, not a time, so a fake clock cannot tie. */
@@ -278,6 +284,7 @@ export class Dispatcher {
       this.lastSettings = settings;
       return settings;
     };
+    const wakeTimes: Date[] = [];
     const housekeeping = nowMs - this.housekeptAt >= (this.deps.housekeepingMs ?? 60_000);
     const timeoutMs = (this.lastSettings?.messageTimeoutSeconds ?? 0) * 1000;
     const ownOverdue = [...this.inFlight.values()].some((f) => nowMs - f.claimedAt.getTime() >= timeoutMs);
@@ -285,13 +292,24 @@ export class Dispatcher {
       if (housekeeping) this.housekeptAt = nowMs;
       await this.settleOverdue(await readSettings(), housekeeping);
     }
-    const wakeTimes: Date[] = [];
     let claimed = 0;
 
     // Modems are looked at even with nothing to send (throttled), so new SIMs appear on the
     // modems page and in forecasts before the first campaign starts.
     if (gateway.isConnected() && this.modemsDue(nowMs)) await this.refreshModems(await readSettings());
-    const free = gateway.isConnected() ? this.freeModems() : [];
+    // A SIM in the pause we gave it is not asked for work: its claim (a transaction on the SIM row)
+    // could only say "paused until", which we know. With the default pauses (20–40 s) most free
+    // modems are pausing at any moment, and every report's tick asked each of them.
+    const free = (gateway.isConnected() ? this.freeModems() : []).filter((m) => {
+      const until = this.pausedUntil.get(m.imsi!);
+      if (until === undefined) return true;
+      if (until <= nowMs) {
+        this.pausedUntil.delete(m.imsi!);
+        return true;
+      }
+      wakeTimes.push(new Date(until));
+      return false;
+    });
     // No modem free: nothing to claim; a report, a timeout or a status event will wake the loop.
     const askedForWork = free.length > 0 && !this.workLikely;
     const work = free.length > 0 && (this.workLikely || (await repo.hasWork()));
@@ -468,12 +486,11 @@ export class Dispatcher {
     // The common case (a report of our own message in flight) is one statement: the transition
     // and the SIM's pause, with the pause range read at the claim. The rest reads the SIM first.
     const pacedAtOnce = flight !== undefined && !release && !simFailed && t.state !== 'waiting';
-    const applied = pacedAtOnce
-      ? await this.deps.repo.applyAndPace(id, from, t as Exclude<Transition, { state: 'waiting' }>, now, {
-          imsi: flight!.imsi,
-          nextSendAt: new Date(now.getTime() + drawPauseMs(flight!.pause.min, flight!.pause.max, this.random)),
-        })
+    const pace = pacedAtOnce ? { imsi: flight!.imsi, nextSendAt: new Date(now.getTime() + drawPauseMs(flight!.pause.min, flight!.pause.max, this.random)) } : null;
+    const applied = pace
+      ? await this.deps.repo.applyAndPace(id, from, t as Exclude<Transition, { state: 'waiting' }>, now, pace)
       : await this.deps.repo.apply(id, from, t, now, release ? { release: { timeZone: settings.timezone } } : {});
+    if (pace && applied) this.pausedUntil.set(pace.imsi, pace.nextSendAt.getTime());
     let imsi = applied?.imsi ?? null;
     for (const [device, f] of this.inFlight) {
       if (f.messageId === id) {
@@ -499,6 +516,7 @@ export class Dispatcher {
       } else {
         await this.deps.repo.afterSend(imsi, nextSendAt, null, now);
       }
+      this.pausedUntil.set(imsi, nextSendAt.getTime());
     }
     if (applied) this.afterApplied(id, applied.campaignId, t);
     this.wakeUp();

@@ -280,6 +280,45 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     assert.equal(simulator.sent.length, 6);
   });
 
+  test('a SIM in the pause after its SMS is not asked for work until the pause ends; the tick wakes at its end', async () => {
+    settings = { ...settings, sendPauseSeconds: 30, sendPauseMaxSeconds: 30 };
+    const g = await gateway();
+    const campaignId = await runningCampaign(['+79120000061', '+79120000062', '+79120000063', '+79120000064']);
+    const d = dispatcher(g);
+    await d.recover();
+    const knex = testDb.db.knex;
+    let locks = 0;
+    const count = (q: { sql: string }) => {
+      if (q.sql.includes('from sims s where s.imsi')) locks++;
+    };
+    knex.on('query', count);
+    try {
+      const sent = reached(d, 'sent', 2);
+      assert.equal((await d.tick()).claimed, 2);
+      await sent;
+      const pauseEnds = clock.now().getTime() + 30_000;
+      const slots = await knex('sims').orderBy('imsi').pluck('next_send_at');
+      assert.deepEqual(slots.map((t: Date) => t.getTime()), [pauseEnds, pauseEnds], 'the pause as written at the report');
+      locks = 0;
+      let tick = await d.tick();
+      assert.equal(tick.claimed, 0);
+      assert.equal(locks, 0, 'no claim asked a pausing SIM');
+      assert.equal(tick.wakeAt?.getTime(), pauseEnds, 'the loop sleeps until the pause ends');
+      clock.advance(29_999);
+      tick = await d.tick();
+      assert.equal(tick.claimed + locks, 0);
+      clock.advance(1);
+      const more = reached(d, 'sent', 2);
+      tick = await d.tick();
+      assert.equal(tick.claimed, 2, 'the pause over, both SIMs take the next message');
+      assert.equal(locks, 2);
+      await more;
+    } finally {
+      knex.off('query', count);
+    }
+    assert.deepEqual(Object.values(await states(campaignId)), Array(4).fill('sent'));
+  });
+
   test('two instances on one database never claim the same message', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
     const campaignId = await runningCampaign(phones);
