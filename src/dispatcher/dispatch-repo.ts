@@ -5,7 +5,7 @@ import { consentedSql, numberLockSql } from '../compliance/compliance-repo.js';
 import { recipientExclusion, type Exclusion, type MessageKind } from '../compliance/consent.js';
 import { PhoneKeys } from '../compliance/phone-keys.js';
 import type { MessageState, Transition } from './message-state.js';
-import { hotSql, type HotSql, type Run, type SqlTransaction } from './hot-sql.js';
+import { hotSql, type HotSql, type Row, type Run, type SqlTransaction, type Statement } from './hot-sql.js';
 
 /** A message claimed for one SIM: written as `sending` before its DongleSendSMS goes out. */
 export interface ClaimedMessage {
@@ -76,6 +76,8 @@ const maxSkipsPerClaim = 100;
 export class DispatchRepo {
   /** The hot path's statements (claim, report): pg's own queries on PostgreSQL, knex on PGlite. */
   private readonly sql: HotSql;
+  /** SIMs whose last claim found them unavailable: their next claim locks and looks first (see `claimOnce`). */
+  private readonly unavailable = new Set<string>();
 
   constructor(
     private readonly knex: Knex,
@@ -112,8 +114,15 @@ export class DispatchRepo {
     // commits: the next message is claimed in a new transaction (rare: Start already skips the
     // stop-list and missing consents; this catches what changed since).
     const skipped: SkippedAtClaim[] = [];
+    // The budget the first claim of a transaction assumes: the most any message may take, until a
+    // claim finds more parts than the SIM's ledger allows (rolled back), then that ledger's budget.
+    let budget = ctx.maxPartsPerMessage;
     for (;;) {
-      const outcome = await this.sql.transaction((trx) => this.claimOnce(trx, imsi, device, ctx));
+      const outcome = await this.sql.transaction((trx) => this.claimOnce(trx, imsi, device, ctx, budget));
+      if (outcome.kind === 'over-budget') {
+        budget = outcome.budget;
+        continue;
+      }
       if (outcome.kind !== 'skipped') {
         if (outcome.kind !== 'sim-unavailable') return { ...outcome, skipped };
         // The SIM became unavailable after a skip (another claim took its slot): report the skips; look again soon.
@@ -128,25 +137,55 @@ export class DispatchRepo {
   /**
    * One claim transaction: lock the SIM, decide its budget, claim the next message, then either
    * reserve its parts or (its recipient excluded) settle it `skipped` — that last statement commits.
+   * The SIM's lock and the first claim travel in one round trip, the claim running after the lock
+   * (a statement of its own) with `assumedBudget`, the most the SIM's ledger may allow; when the
+   * ledger, read under the lock, says the SIM may not send, or allows fewer parts than the claimed
+   * message has, the transaction rolls back (nothing was written) — the latter to be claimed again
+   * with the ledger's budget (`over-budget`).
    */
   private async claimOnce(
     trx: SqlTransaction,
     imsi: string,
     device: string,
     ctx: ClaimContext,
-  ): Promise<ClaimOutcome | { kind: 'skipped'; message: SkippedAtClaim; noNotifications: boolean }> {
-    const sim = await this.lockSim(trx, imsi, ctx);
-    if (!sim) return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
+    assumedBudget: number,
+  ): Promise<ClaimOutcome | { kind: 'skipped'; message: SkippedAtClaim; noNotifications: boolean } | { kind: 'over-budget'; budget: number }> {
+    const attempts = this.claimAttempts(imsi, ctx);
+    // A SIM whose last claim found it unavailable (disabled, at its limit, resting) is looked at
+    // before anything is claimed for it: a claim made only to be rolled back costs the database
+    // a row version, its count deltas and their undoing, on every tick until the SIM may send.
+    const first = this.unavailable.has(imsi) ? undefined : attempts[0];
+    const [simRows, firstRows] = await trx.runInOrder([
+      this.lockSimStatement(imsi, ctx, true),
+      ...(first ? [this.claimStatement(first, imsi, device, assumedBudget, ctx)] : []),
+    ]);
+    const sim = await this.freshSim(trx, simRows![0], imsi, ctx);
+    const firstRow = (firstRows?.[0] as ClaimedRow | undefined) ?? null;
+    if (!sim) {
+      trx.rollbackAtEnd();
+      return { kind: 'sim-unavailable', reason: 'unknown-sim', until: null };
+    }
     const availability = simAvailability(simBudgetState(sim), ctx.now, ctx.timeZone);
-    if (!availability.ok) return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
+    if (!availability.ok) {
+      this.unavailable.add(imsi);
+      trx.rollbackAtEnd();
+      return { kind: 'sim-unavailable', reason: availability.reason, until: availability.until };
+    }
+    this.unavailable.delete(imsi);
     const budget = Math.min(availability.budget, ctx.maxPartsPerMessage);
+    if (firstRow && firstRow.parts > budget) {
+      trx.rollbackAtEnd();
+      return { kind: 'over-budget', budget };
+    }
 
     // The stop-list and consent are checked again in the claim itself: an opt-out that arrived
     // after the campaign started (or one another instance just recorded) stops the message here.
     // The claim only takes a message whose number it can lock (shared): an opt-out or erasure
     // still being written holds that lock exclusively, so its number is passed over, like a
     // locked row, and the facts read after the claim include everything committed before it.
-    const next = await this.claimNextMessage(trx, imsi, device, budget, sim.pricePerPart, ctx);
+    const next = firstRow
+      ? { row: firstRow, noNotifications: ctx.notificationsMayWait === false }
+      : await this.claimNextMessage(trx, imsi, device, budget, ctx, attempts, first !== undefined);
     const row = next.row;
     // `noNotifications` only when true: a plain outcome stays as it always was.
     const seen = next.noNotifications ? { noNotifications: true } : {};
@@ -163,24 +202,28 @@ export class DispatchRepo {
    * was when the statement began, so a statement that WAITED for the lock could miss the parts
    * the lock holder just reserved. Every reservation also writes the SIM row (its next slot), so
    * the row version the lock returns differs from the one in the statement's snapshot exactly
-   * when a write committed in between: only then is the ledger read again, now under the lock.
+   * when a write committed in between: only then is the ledger read again (`freshSim`), now under
+   * the lock.
    */
-  private async lockSim(trx: SqlTransaction, imsi: string, ctx: ClaimContext): Promise<SimRecord | null> {
+  private lockSimStatement(imsi: string, ctx: ClaimContext, lock: boolean): Statement {
     const { day, month } = periodKeys(ctx.now, ctx.timeZone);
-    const read = (lock: boolean) =>
-      trx.run(
-        `select s.*,
+    return {
+      text: `select s.*,
                 coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_today,
                 coalesce((select parts from sim_usage u where u.imsi = s.imsi and u.period = ?), 0) as used_month,
                 (select x.xmin from sims x where x.imsi = s.imsi) = s.xmin as fresh
            from sims s where s.imsi = ?${lock ? ' for update' : ''}`,
-        [day, month, imsi],
-      );
-    const row = (await read(true))[0];
+      values: [day, month, imsi],
+    };
+  }
+
+  /** The SIM as the lock statement read it, or read again under the lock if a claim committed meanwhile. */
+  private async freshSim(trx: SqlTransaction, row: Row | undefined, imsi: string, ctx: ClaimContext): Promise<SimRecord | null> {
     if (!row) return null;
     if (row.fresh === true) return toSim(row);
     // The lock is held now: a new statement sees every reservation committed before it.
-    return toSim((await read(false))[0]!);
+    const again = this.lockSimStatement(imsi, ctx, false);
+    return toSim((await trx.run(again.text, again.values))[0]!);
   }
 
   /**
@@ -240,62 +283,90 @@ export class DispatchRepo {
   }
 
   /**
-   * Notifications first, then running campaigns in the order they were started. Each candidate
-   * campaign is one indexed probe (`messages_waiting` on campaign_id, id): ordering across the
-   * join in one statement made PostgreSQL sort every waiting row on every claim (33 ms per claim
-   * with 100k waiting, measured by bench/dispatch).
+   * Where a claim for this SIM looks, in order: notifications (unless the caller knows none
+   * waits), then the running campaigns it may serve in the order they were started. Each is one
+   * indexed probe (`messages_waiting` on campaign_id, id): ordering across the join in one
+   * statement made PostgreSQL sort every waiting row on every claim (33 ms per claim with 100k
+   * waiting, measured by bench/dispatch).
+   */
+  private claimAttempts(imsi: string, ctx: ClaimContext): ClaimAttempt[] {
+    const attempts: ClaimAttempt[] = [];
+    if (ctx.notificationsMayWait !== false) {
+      // Outside the window a notification goes if its template says any hour (keep_window false), or
+      // it follows the setting (null) and the setting lets notifications go at any hour.
+      attempts.push(
+        ctx.windowOpen
+          ? { notification: true, where: 'campaign_id is null', bindings: [], order: 'priority desc, id' }
+          : { notification: true, where: 'campaign_id is null and (keep_window = false or (keep_window is null and ?))', bindings: [ctx.notificationsIgnoreWindow], order: 'priority desc, id' },
+      );
+    }
+    // Without the list from the caller, the campaigns are read by a statement of their own (below).
+    if (!ctx.campaigns) return attempts;
+    for (const c of ctx.campaigns) {
+      if (!ctx.windowOpen && !c.ignoreWindow) continue;
+      if (c.sims && !c.sims.includes(imsi)) continue;
+      attempts.push(campaignAttempt(c.id));
+    }
+    return attempts;
+  }
+
+  /** The claim of the next message that `attempt` finds, for this SIM, if it takes at most `budget` parts. */
+  private claimStatement(attempt: ClaimAttempt, imsi: string, device: string, budget: number, ctx: ClaimContext): Statement {
+    return {
+      // The price is the SIM's, read after its lock (the statement before this one).
+      text: `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
+                attempts = attempts + 1, error = null, price_per_part = (select p.price_per_part from sims p where p.imsi = ?)
+          where id = (
+            -- The number lock is tried on the one row chosen (a filter outside the LIMIT), never
+            -- on every row the scan passes: an opt-out being written makes this probe find nothing.
+            select candidate.id from (
+              select id, phone from messages
+               where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${attempt.where}
+               order by ${attempt.order}
+               for update skip locked
+               limit 1) candidate
+             where pg_try_advisory_xact_lock_shared(${numberLockSql('candidate.phone')}))
+          returning id, campaign_id, phone, text, parts, attempts, purpose,
+                    (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
+      // (`parts` is an integer column: "no limit" as the largest integer it compares with.)
+      values: [device, imsi, this.instanceId, ctx.now, imsi, ctx.now, Math.min(budget, 2_147_483_647), ...attempt.bindings],
+    };
+  }
+
+  /**
+   * The claim's remaining attempts in order (`attempts`, the first already run when `firstRun`,
+   * and found nothing), the notification probe's exact look after a notification attempt that
+   * found none, and the running campaigns when the caller did not pass them.
    */
   private async claimNextMessage(
     trx: SqlTransaction,
     imsi: string,
     device: string,
     budget: number,
-    price: number,
     ctx: ClaimContext,
+    attempts: readonly ClaimAttempt[],
+    firstRun: boolean,
   ): Promise<{ row: ClaimedRow | null; noNotifications: boolean }> {
-    const claim = async (where: string, bindings: unknown[], order: string): Promise<ClaimedRow | null> => {
-      const rows = await trx.run(
-        `update messages set state = 'sending', modem = ?, imsi = ?, instance_id = ?, claimed_at = ?,
-                attempts = attempts + 1, error = null, price_per_part = ?
-          where id = (
-            -- The number lock is tried on the one row chosen (a filter outside the LIMIT), never
-            -- on every row the scan passes: an opt-out being written makes this probe find nothing.
-            select candidate.id from (
-              select id, phone from messages
-               where state = 'waiting' and (not_before is null or not_before <= ?) and parts <= ? and ${where}
-               order by ${order}
-               for update skip locked
-               limit 1) candidate
-             where pg_try_advisory_xact_lock_shared(${numberLockSql('candidate.phone')}))
-          returning id, campaign_id, phone, text, parts, attempts, purpose,
-                    (select c.kind from campaigns c where c.id = messages.campaign_id) as kind`,
-        [device, imsi, this.instanceId, ctx.now, price, ctx.now, budget, ...bindings],
-      );
-      return (rows[0] as ClaimedRow | undefined) ?? null;
-    };
     // Whether this claim saw that no notification waits at all (so the caller may skip the probe).
     let noNotifications = ctx.notificationsMayWait === false;
-    if (!noNotifications) {
-      // Outside the window a notification goes if its template says any hour (keep_window false), or
-      // it follows the setting (null) and the setting lets notifications go at any hour.
-      const notification = ctx.windowOpen
-        ? await claim('campaign_id is null', [], 'priority desc, id')
-        : await claim('campaign_id is null and (keep_window = false or (keep_window is null and ?))', [ctx.notificationsIgnoreWindow], 'priority desc, id');
-      if (notification) return { row: notification, noNotifications: false };
+    const claim = async (attempt: ClaimAttempt) => {
+      const st = this.claimStatement(attempt, imsi, device, budget, ctx);
+      return ((await trx.run(st.text, st.values))[0] as ClaimedRow | undefined) ?? null;
+    };
+    for (const [i, attempt] of attempts.entries()) {
+      const row = firstRun && i === 0 ? null : await claim(attempt);
+      if (row) return { row, noNotifications: attempt.notification ? false : noNotifications };
       // A probe limited by the window, the budget, a backoff or a lock may have passed one over:
       // only a cheap exact look says none waits.
-      noNotifications = !(await this.notificationWaits(trx.run));
+      if (attempt.notification) noNotifications = !(await this.notificationWaits(trx.run));
     }
-    for (const c of ctx.campaigns ?? (await this.runningCampaigns(trx.run))) {
-      if (!ctx.windowOpen && !c.ignoreWindow) continue;
-      if (c.sims && !c.sims.includes(imsi)) continue;
-      // The status is checked again inside the claim: a pause committed meanwhile wins.
-      const row = await claim(
-        `campaign_id = ? and exists (select 1 from campaigns c where c.id = messages.campaign_id and c.status = 'running')`,
-        [c.id],
-        'id',
-      );
-      if (row) return { row, noNotifications };
+    if (!ctx.campaigns) {
+      for (const c of await this.runningCampaigns(trx.run)) {
+        if (!ctx.windowOpen && !c.ignoreWindow) continue;
+        if (c.sims && !c.sims.includes(imsi)) continue;
+        const row = await claim(campaignAttempt(c.id));
+        if (row) return { row, noNotifications };
+      }
     }
     return { row: null, noNotifications };
   }
@@ -460,6 +531,24 @@ export class DispatchRepo {
       .returning('id');
     return rows.map((r: { id: number }) => r.id);
   }
+}
+
+/** One place a claim looks for the next message: its filter on `messages` and its order. */
+interface ClaimAttempt {
+  notification: boolean;
+  where: string;
+  bindings: unknown[];
+  order: string;
+}
+
+/** The status is checked again inside the claim: a pause committed meanwhile wins. */
+function campaignAttempt(id: number): ClaimAttempt {
+  return {
+    notification: false,
+    where: `campaign_id = ? and exists (select 1 from campaigns c where c.id = messages.campaign_id and c.status = 'running')`,
+    bindings: [id],
+    order: 'id',
+  };
 }
 
 /** What the claim statement returns. */

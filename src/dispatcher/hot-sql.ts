@@ -2,8 +2,14 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 
 export type Row = Record<string, unknown>;
-/** Runs one statement (`?` placeholders, as in knex.raw) and returns its rows. */
+/** Runs one statement (`?` placeholders, as in knex.raw; one PREPARE accepts: select, insert, update, delete, values) and returns its rows. */
 export type Run = (text: string, values: readonly unknown[]) => Promise<Row[]>;
+
+/** A statement with `?` placeholders and its values. */
+export interface Statement {
+  text: string;
+  values: readonly unknown[];
+}
 
 export interface SqlTransaction {
   /**
@@ -11,6 +17,14 @@ export interface SqlTransaction {
    * transaction commits with it, and nothing may follow it.
    */
   run(text: string, values: readonly unknown[], options?: { commit?: boolean }): Promise<Row[]>;
+  /**
+   * Statements that run one after the other, each a statement of its own (in READ COMMITTED, each
+   * sees what committed before it began, and a lock one takes holds for the next), in one round
+   * trip to PostgreSQL: the rows of each.
+   */
+  runInOrder(statements: readonly Statement[]): Promise<Row[][]>;
+  /** When `work` returns, the transaction rolls back instead of committing: what it wrote is undone. */
+  rollbackAtEnd(): void;
   /** For helpers that take a knex handle (read-only, outside this transaction on PostgreSQL). */
   knex: Knex | Knex.Transaction;
 }
@@ -45,19 +59,38 @@ export function hotSql(knex: Knex): HotSql {
     return {
       pooled: false,
       run,
-      transaction: (work) =>
-        knex.transaction((trx) => {
-          let committed = false;
-          return work({
-            knex: trx,
-            // knex commits when `work` returns: `commit` only marks the last statement, as on PostgreSQL.
-            run: async (text, values, options) => {
-              if (committed) throw new Error('hot-sql: a statement after the one that committed the transaction');
-              if (options?.commit) committed = true;
-              return (await trx.raw(text, values as Knex.RawBinding[])).rows as Row[];
-            },
+      transaction: async <T>(work: (trx: SqlTransaction) => Promise<T>): Promise<T> => {
+        try {
+          return await knex.transaction(async (trx) => {
+            let committed = false;
+            let rollback = false;
+            const runOne = async (text: string, values: readonly unknown[]) => (await trx.raw(text, values as Knex.RawBinding[])).rows as Row[];
+            const result = await work({
+              knex: trx,
+              // `commit` only marks the last statement, as on PostgreSQL.
+              run: async (text, values, options) => {
+                if (committed) throw new Error('hot-sql: a statement after the one that committed the transaction');
+                if (options?.commit) committed = true;
+                return runOne(text, values);
+              },
+              runInOrder: async (statements) => {
+                const rows: Row[][] = [];
+                for (const st of statements) rows.push(await runOne(st.text, st.values));
+                return rows;
+              },
+              rollbackAtEnd: () => {
+                if (committed) throw new Error('hot-sql: a rollback after the statement that committed the transaction');
+                rollback = true;
+              },
+            });
+            if (rollback) throw new RolledBack(result);
+            return result;
           });
-        }),
+        } catch (error) {
+          if (error instanceof RolledBack) return error.result as T;
+          throw error;
+        }
+      },
     };
   }
   const client = knex.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<unknown> };
@@ -73,35 +106,47 @@ export function hotSql(knex: Knex): HotSql {
   /** BEGIN, COMMIT or ROLLBACK on its own. */
   const control = (conn: PgConnection, word: string) => emitted(word, [], async () => ((await conn.query(word)) as PgResult).rows);
   /**
-   * One statement in one message to PostgreSQL, with the transaction's BEGIN before it and its
-   * COMMIT after it when given: `execute` of the statement prepared on this connection (see
-   * `executable`). A value without a literal form: the statements one by one, this one with
+   * Statements in one message to PostgreSQL, with the transaction's BEGIN before them and its
+   * COMMIT after them when given: each one `execute` of the statement prepared on this connection
+   * (see `executable`). A value without a literal form: the statements one by one, with
    * parameters (planned afresh, as any statement sent with parameters is).
    */
-  const send = async (conn: PgConnection, text: string, values: readonly unknown[], before = '', after = ''): Promise<Row[]> => {
-    const statement = executable(conn, text, values);
-    if (statement === null) {
+  const send = async (conn: PgConnection, statements: readonly Statement[], before = '', after = ''): Promise<Row[][]> => {
+    const executables = statements.map((st) => executable(conn, st.text, st.values));
+    if (executables.some((e) => e === null)) {
       if (before) await control(conn, before);
-      const positional = toPositional(text);
-      const rows = await emitted(positional, values, async () => ((await conn.query(positional, values)) as PgResult).rows);
+      const rows: Row[][] = [];
+      for (const { text, values } of statements) {
+        const positional = toPositional(text);
+        rows.push(await emitted(positional, values, async () => ((await conn.query(positional, values)) as PgResult).rows));
+      }
       if (after) await control(conn, after);
       return rows;
     }
+    const ready = executables as Array<NonNullable<(typeof executables)[number]>>;
+    // (A statement twice in one message is prepared once.)
+    const prepares = ready.filter((e, i) => e.prepare && ready.findIndex((other) => other.prepare === e.prepare) === i);
+    const messages = [...prepares.map((e) => e.prepare), before, ...ready.map((e) => e.execute), after].filter(Boolean);
+    // For the bench's counts and timings, as if each statement had gone on its own.
+    const uids = statements.map(() => `hot-sql-${++seq}`);
     if (before) await emitted(before, [], async () => []);
-    const messages = [statement.prepare, before, statement.execute, after].filter(Boolean);
-    const rows = await emitted(toPositional(text), values, async () => {
-      let results: PgResult | PgResult[];
-      try {
-        results = await conn.query(messages.join('; '));
-      } catch (error) {
-        // Whether the PREPARE ran before the failure cannot be told (prepared statements outlive a
-        // failed transaction): the pool drops the connection rather than guess.
-        if (statement.prepare) conn.__knex__disposed = error;
-        throw error;
-      }
-      if (statement.prepare) statement.prepared();
-      return (Array.isArray(results) ? results : [results])[messages.indexOf(statement.execute)]!.rows;
-    });
+    statements.forEach((st, i) => knex.emit('query', { __knexQueryUid: uids[i], sql: toPositional(st.text), bindings: st.values }));
+    let results: PgResult | PgResult[];
+    try {
+      results = await conn.query(messages.join('; '));
+    } catch (error) {
+      // Whether a PREPARE ran before the failure cannot be told (prepared statements outlive a
+      // failed transaction): the pool drops the connection rather than guess. So too when a
+      // migration (another instance's upgrade) changed the columns a prepared statement returns.
+      if (prepares.length > 0 || isStalePlan(error)) conn.__knex__disposed = error;
+      throw error;
+    }
+    for (const e of prepares) e.prepared();
+    const all = Array.isArray(results) ? results : [results];
+    // Each statement's result: a PREPARE and BEGIN before it give results of their own.
+    const first = prepares.length + (before ? 1 : 0);
+    const rows = statements.map((_, i) => all[first + i]!.rows);
+    statements.forEach((st, i) => knex.emit('query-response', rows[i], { __knexQueryUid: uids[i], sql: toPositional(st.text), bindings: st.values }));
     if (after) await emitted(after, [], async () => []);
     return rows;
   };
@@ -115,7 +160,16 @@ export function hotSql(knex: Knex): HotSql {
   };
   return {
     pooled: true,
-    run: (text, values) => withConnection((conn) => send(conn, text, values)),
+    run: async (text, values) => {
+      const once = () => withConnection(async (conn) => (await send(conn, [{ text, values }]))[0]!);
+      try {
+        return await once();
+      } catch (error) {
+        // Refused before it ran (its prepared plan is stale): on a new connection, prepared afresh.
+        if (isStalePlan(error)) return once();
+        throw error;
+      }
+    },
     transaction: (work) =>
       withConnection(async (conn) => {
         // Each statement is a round trip to PostgreSQL, and a round trip costs the PBX more CPU
@@ -123,19 +177,26 @@ export function hotSql(knex: Knex): HotSql {
         // the transaction's first statement, COMMIT with the one its caller marks as the last.
         let begun = false;
         let committed = false;
+        let rollback = false;
+        const sendInTransaction = (statements: readonly Statement[], commit: boolean) => {
+          if (committed) throw new Error('hot-sql: a statement after the one that committed the transaction');
+          const first = !begun;
+          begun = true;
+          if (commit) committed = true;
+          return send(conn, statements, first ? 'begin' : '', commit ? 'commit' : '');
+        };
         const trx: SqlTransaction = {
           knex,
-          run: async (text, values, options) => {
-            if (committed) throw new Error('hot-sql: a statement after the one that committed the transaction');
-            const first = !begun;
-            begun = true;
-            if (options?.commit) committed = true;
-            return send(conn, text, values, first ? 'begin' : '', options?.commit ? 'commit' : '');
+          run: async (text, values, options) => (await sendInTransaction([{ text, values }], options?.commit === true))[0]!,
+          runInOrder: (statements) => sendInTransaction(statements, false),
+          rollbackAtEnd: () => {
+            if (committed) throw new Error('hot-sql: a rollback after the statement that committed the transaction');
+            rollback = true;
           },
         };
         try {
           const result = await work(trx);
-          if (begun && !committed) await control(conn, 'commit');
+          if (begun && !committed) await control(conn, rollback ? 'rollback' : 'commit');
           return result;
         } catch (error) {
           // A connection whose rollback failed may still be inside the transaction: the pool drops it.
@@ -149,6 +210,20 @@ export function hotSql(knex: Knex): HotSql {
         }
       }),
   };
+}
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result columns a schema change altered
+ * (`select s.*` after a column was added): "cached plan must not change result type". The
+ * statement did not run.
+ */
+function isStalePlan(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
+}
+
+/** knex commits when the transaction's handler returns and rolls back when it throws: a rollback asked for throws this, with the result, past knex. */
+class RolledBack {
+  constructor(readonly result: unknown) {}
 }
 
 // pg's own (its index exports `utils`; @types/pg does not declare it).

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hotSql } from '../../src/dispatcher/hot-sql.js';
-import { openPostgres } from '../../src/db/knex.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEmbedded, openPostgres } from '../../src/db/knex.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
 
 /**
@@ -106,6 +109,48 @@ describe('hot-sql transactions on PostgreSQL', () => {
     assert.deepEqual(rows, [{ n: 5 }]);
   });
 
+  it('a schema change under a prepared statement: run alone, it is prepared again on a new connection; in a transaction, that one fails and the next works', async () => {
+    const one = openPostgres(testDb.url, { min: 0, max: 1 });
+    try {
+      const sql = hotSql(one.knex);
+      await testDb.db.knex.raw('create table grows (id int primary key)');
+      await sql.run('insert into grows (id) values (?)', [1]);
+      const read = 'select g.* from grows g where g.id = ?';
+      assert.deepEqual(await sql.run(read, [1]), [{ id: 1 }]);
+      // Another instance's upgrade adds a column.
+      await testDb.db.knex.raw('alter table grows add column note text');
+      assert.deepEqual(await sql.run(read, [1]), [{ id: 1, note: null }]);
+      await sql.transaction((trx) => trx.run(read, [1], { commit: true }));
+      await testDb.db.knex.raw('alter table grows add column more int');
+      await assert.rejects(sql.transaction((trx) => trx.run(read, [1], { commit: true })), /cached plan must not change result type/);
+      assert.deepEqual(await sql.transaction((trx) => trx.run(read, [1], { commit: true })), [{ id: 1, note: null, more: null }]);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('statements in order in one message: each sees what the one before wrote; a rollback at the end undoes them all', async () => {
+    const sql = hotSql(testDb.db.knex);
+    const insert = 'insert into hot (id, note) values (?, ?)';
+    const rows = await sql.transaction(async (trx) => {
+      const [inserted, counted, again] = await trx.runInOrder([
+        { text: `${insert} returning id`, values: [500, 'first'] },
+        { text: 'select count(*)::int as n from hot where id >= ?', values: [500] },
+        { text: `${insert} returning id`, values: [501, 'the same statement again'] },
+      ]);
+      assert.deepEqual([inserted, counted, again], [[{ id: 500 }], [{ n: 1 }], [{ id: 501 }]]);
+      return trx.run('select note from hot where id >= ? order by id', [500], { commit: true });
+    });
+    assert.deepEqual(rows, [{ note: 'first' }, { note: 'the same statement again' }]);
+    const undone = await sql.transaction(async (trx) => {
+      await trx.runInOrder([{ text: insert, values: [502, 'undone'] }, { text: 'update hot set note = ? where id = ?', values: ['changed', 500] }]);
+      trx.rollbackAtEnd();
+      return 'the result, all the same';
+    });
+    assert.equal(undone, 'the result, all the same');
+    assert.deepEqual(await sql.run('select id, note from hot where id >= ? order by id', [500]), [{ id: 500, note: 'first' }, { id: 501, note: 'the same statement again' }]);
+  });
+
   /** This connection's prepared statements whose text is like the value (less this very statement). */
   const preparedLike = `select statement, generic_plans + custom_plans as runs from pg_prepared_statements
                          where statement like ? and statement not like '%pg_prepared_statements%'`;
@@ -147,6 +192,37 @@ describe('hot-sql transactions on PostgreSQL', () => {
       for (let i = 0; i < 2; i++) await assert.rejects(sql.run('select no_such_column from hot where id = ?', [i]), /no_such_column/);
     } finally {
       await one.close();
+    }
+  });
+});
+
+describe('hot-sql on the embedded database (PGlite: knex runs the statements)', () => {
+  it('statements in order, a rollback at the end, a commit marker: as on PostgreSQL', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'simcast-hot-sql-'));
+    const db = openEmbedded(dir);
+    try {
+      await db.knex.raw('create table hot (id int primary key, note text)');
+      const sql = hotSql(db.knex);
+      const insert = 'insert into hot (id, note) values (?, ?)';
+      const undone = await sql.transaction(async (trx) => {
+        const [, counted] = await trx.runInOrder([{ text: insert, values: [1, 'undone'] }, { text: 'select count(*)::int as n from hot', values: [] }]);
+        assert.deepEqual(counted, [{ n: 1 }]);
+        trx.rollbackAtEnd();
+        return 'rolled back';
+      });
+      assert.equal(undone, 'rolled back');
+      await sql.transaction((trx) => trx.run(insert, [2, 'kept'], { commit: true }));
+      await assert.rejects(
+        sql.transaction(async (trx) => {
+          await trx.run(insert, [3, 'committed'], { commit: true });
+          trx.rollbackAtEnd();
+        }),
+        /a rollback after the statement that committed/,
+      );
+      assert.deepEqual(await sql.run('select id, note from hot order by id', []), [{ id: 2, note: 'kept' }]);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
