@@ -300,6 +300,7 @@ export class Dispatcher {
     // A SIM in the pause we gave it is not asked for work: its claim (a transaction on the SIM row)
     // could only say "paused until", which we know. With the default pauses (20–40 s) most free
     // modems are pausing at any moment, and every report's tick asked each of them.
+    let pausing = false;
     const free = (gateway.isConnected() ? this.freeModems() : []).filter((m) => {
       const until = this.pausedUntil.get(m.imsi!);
       if (until === undefined) return true;
@@ -308,6 +309,7 @@ export class Dispatcher {
         return true;
       }
       wakeTimes.push(new Date(until));
+      pausing = true;
       return false;
     });
     // No modem free: nothing to claim; a report, a timeout or a status event will wake the loop.
@@ -416,7 +418,8 @@ export class Dispatcher {
     }
     // Idle (modems re-read only every minute) only when nothing is in flight and no modem is held
     // back after a timeout: such a modem is freed by the next listing that shows its queue empty.
-    this.idle = !work && this.inFlight.size === 0 && this.afterUnknown.size === 0;
+    // (A SIM pausing between two SMS is not idle: the campaign goes on at the pause's end.)
+    this.idle = !work && !pausing && this.inFlight.size === 0 && this.afterUnknown.size === 0;
     const timeoutSeconds = this.inFlight.size > 0 ? (await readSettings()).messageTimeoutSeconds : 0;
     for (const flight of this.inFlight.values()) {
       // A message still without a report must be looked at again when its timeout runs out.
