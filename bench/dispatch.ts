@@ -498,6 +498,17 @@ interface CampaignRun {
   timedOut: boolean;
 }
 
+/** A statement's text as the bench prints it (first 70 characters, spaces folded), computed once per text: the bench's own CPU counts in the sender's figure. */
+const statementKeys = new Map<string, string>();
+function statementKey(sql: string): string {
+  let key = statementKeys.get(sql);
+  if (key === undefined) {
+    key = sql.replace(/\s+/g, ' ').slice(0, 70);
+    statementKeys.set(sql, key);
+  }
+  return key;
+}
+
 /**
  * Starts the campaign and resolves when `stopAfterSent` messages are `sent` (or failed/unknown
  * make that impossible), from the dispatcher's events; optionally also awaits campaign-finished.
@@ -526,7 +537,7 @@ async function runCampaign(
     const t = q.__knexQueryUid ? startedAt.get(q.__knexQueryUid) : undefined;
     if (t === undefined || !q.__knexQueryUid) return;
     startedAt.delete(q.__knexQueryUid);
-    const key = (q.sql ?? '?').replace(/\s+/g, ' ').slice(0, 70);
+    const key = statementKey(q.sql ?? '?');
     const entry = sql.get(key) ?? { n: 0, ms: 0 };
     entry.n++;
     entry.ms += Number(process.hrtime.bigint() - t) / 1e6;
