@@ -95,6 +95,8 @@ export function hotSql(knex: Knex): HotSql {
   }
   const client = knex.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<unknown> };
   let seq = 0;
+  /** False once a prepared statement went missing (see `isLostStatement`): from then on, statements as they are. */
+  let preparing = true;
   /** knex's events, so that the bench's statement counts stay whole (BEGIN and COMMIT count). */
   const emitted = async (text: string, values: readonly unknown[], send: () => Promise<Row[]>): Promise<Row[]> => {
     const uid = `hot-sql-${++seq}`;
@@ -112,7 +114,7 @@ export function hotSql(knex: Knex): HotSql {
    * parameters (planned afresh, as any statement sent with parameters is).
    */
   const send = async (conn: PgConnection, statements: readonly Statement[], before = '', after = ''): Promise<Row[][]> => {
-    const executables = statements.map((st) => executable(conn, st.text, st.values));
+    const executables = statements.map((st) => executable(conn, st.text, st.values, preparing));
     if (executables.some((e) => e === null)) {
       if (before) await control(conn, before);
       const rows: Row[][] = [];
@@ -138,7 +140,8 @@ export function hotSql(knex: Knex): HotSql {
       // Whether a PREPARE ran before the failure cannot be told (prepared statements outlive a
       // failed transaction): the pool drops the connection rather than guess. So too when a
       // migration (another instance's upgrade) changed the columns a prepared statement returns.
-      if (prepares.length > 0 || isStalePlan(error)) conn.__knex__disposed = error;
+      if (prepares.length > 0 || isStalePlan(error) || isLostStatement(error)) conn.__knex__disposed = error;
+      if (isLostStatement(error)) preparing = false;
       throw error;
     }
     for (const e of prepares) e.prepared();
@@ -165,8 +168,9 @@ export function hotSql(knex: Knex): HotSql {
       try {
         return await once();
       } catch (error) {
-        // Refused before it ran (its prepared plan is stale): on a new connection, prepared afresh.
-        if (isStalePlan(error)) return once();
+        // Refused before it ran (its prepared plan stale, or the statement missing): once more, on a
+        // new connection (prepared afresh, or no longer prepared).
+        if (isStalePlan(error) || isLostStatement(error)) return once();
         throw error;
       }
     },
@@ -221,6 +225,15 @@ function isStalePlan(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
 }
 
+/**
+ * A statement prepared on this connection is not there: something between us and PostgreSQL
+ * hands our messages to other server connections (a pooler such as PgBouncer in transaction
+ * mode), or someone ran DEALLOCATE. The EXECUTE did not run.
+ */
+function isLostStatement(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '26000';
+}
+
 /** knex commits when the transaction's handler returns and rolls back when it throws: a rollback asked for throws this, with the result, past knex. */
 class RolledBack {
   constructor(readonly result: unknown) {}
@@ -243,7 +256,12 @@ const statementNames = new Map<string, string>();
  * `prepareValue` text, quoted by pg's `escapeLiteral`; PostgreSQL types them by the prepared
  * statement's parameters). Null when a value has no text form (a Buffer).
  */
-function executable(conn: PgConnection, text: string, values: readonly unknown[]): { prepare: string; execute: string; prepared(): void } | null {
+function executable(
+  conn: PgConnection,
+  text: string,
+  values: readonly unknown[],
+  prepare: boolean,
+): { prepare: string; execute: string; prepared(): void } | null {
   const args: string[] = [];
   for (const v of values) {
     const value = prepareValue(v);
@@ -251,6 +269,7 @@ function executable(conn: PgConnection, text: string, values: readonly unknown[]
     else if (typeof value === 'string') args.push(escapeLiteral(value));
     else return null;
   }
+  if (!prepare) return { prepare: '', execute: inlined(text, args), prepared: () => {} };
   let name = statementNames.get(text);
   if (name === undefined) {
     name = `simcast_hot_${statementNames.size + 1}`;
@@ -268,6 +287,21 @@ function executable(conn: PgConnection, text: string, values: readonly unknown[]
     execute: args.length === 0 ? `execute ${name}` : `execute ${name}(${args.join(', ')})`,
     prepared: () => known.add(statementName),
   };
+}
+
+const partsCache = new Map<string, string[]>();
+
+/** The statement with each `?` replaced by its literal: planned afresh each time, as before statements were prepared. */
+function inlined(text: string, args: readonly string[]): string {
+  let parts = partsCache.get(text);
+  if (parts === undefined) {
+    parts = text.split('?');
+    partsCache.set(text, parts);
+  }
+  if (parts.length !== args.length + 1) throw new Error(`hot-sql: ${parts.length - 1} placeholders, ${args.length} values`);
+  let out = parts[0]!;
+  for (let i = 0; i < args.length; i++) out += args[i]! + parts[i + 1]!;
+  return out;
 }
 
 const positionalCache = new Map<string, string>();

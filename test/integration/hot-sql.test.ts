@@ -129,6 +129,25 @@ describe('hot-sql transactions on PostgreSQL', () => {
     }
   });
 
+  it('a prepared statement gone missing (a pooler in transaction mode, DEALLOCATE): the statement runs, and statements are no longer prepared', async () => {
+    const one = openPostgres(testDb.url, { min: 0, max: 1 });
+    try {
+      const sql = hotSql(one.knex);
+      const read = 'select note from hot where id = ?';
+      assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
+      // What a pooler does: the next EXECUTE reaches a server connection that never saw the PREPARE.
+      const client = one.knex.client as { acquireConnection(): Promise<{ query(q: string): Promise<unknown> }>; releaseConnection(c: unknown): Promise<unknown> };
+      const conn = await client.acquireConnection();
+      await conn.query('deallocate all');
+      await client.releaseConnection(conn);
+      assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
+      assert.deepEqual(await sql.transaction((trx) => trx.run(read, [0], { commit: true })), [{ note: tricky[0] }]);
+      assert.deepEqual(await sql.run(preparedLike, ['%']), [], 'nothing prepared any more');
+    } finally {
+      await one.close();
+    }
+  });
+
   it('statements in order in one message: each sees what the one before wrote; a rollback at the end undoes them all', async () => {
     const sql = hotSql(testDb.db.knex);
     const insert = 'insert into hot (id, note) values (?, ?)';
