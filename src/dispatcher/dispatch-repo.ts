@@ -302,11 +302,7 @@ export class DispatchRepo {
     }
     // Without the list from the caller, the campaigns are read by a statement of their own (below).
     if (!ctx.campaigns) return attempts;
-    for (const c of ctx.campaigns) {
-      if (!ctx.windowOpen && !c.ignoreWindow) continue;
-      if (c.sims && !c.sims.includes(imsi)) continue;
-      attempts.push(campaignAttempt(c.id));
-    }
+    for (const c of ctx.campaigns) if (serves(c, imsi, ctx)) attempts.push(campaignAttempt(c.id));
     return attempts;
   }
 
@@ -362,8 +358,7 @@ export class DispatchRepo {
     }
     if (!ctx.campaigns) {
       for (const c of await this.runningCampaigns(trx.run)) {
-        if (!ctx.windowOpen && !c.ignoreWindow) continue;
-        if (c.sims && !c.sims.includes(imsi)) continue;
+        if (!serves(c, imsi, ctx)) continue;
         const row = await claim(campaignAttempt(c.id));
         if (row) return { row, noNotifications };
       }
@@ -539,6 +534,11 @@ interface ClaimAttempt {
   where: string;
   bindings: unknown[];
   order: string;
+}
+
+/** Whether the SIM may send the campaign's messages now: the window (unless the campaign ignores it) and the campaign's SIMs. */
+function serves(c: RunningCampaign, imsi: string, ctx: ClaimContext): boolean {
+  return (ctx.windowOpen || c.ignoreWindow) && (!c.sims || c.sims.includes(imsi));
 }
 
 /** The status is checked again inside the claim: a pause committed meanwhile wins. */

@@ -2,7 +2,10 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 
 export type Row = Record<string, unknown>;
-/** Runs one statement (`?` placeholders, as in knex.raw; one PREPARE accepts: select, insert, update, delete, values) and returns its rows. */
+/**
+ * Runs one statement (`?` placeholders, as in knex.raw) and returns its rows. A statement PREPARE
+ * accepts: select, insert, update, delete, values (no DDL, no transaction control).
+ */
 export type Run = (text: string, values: readonly unknown[]) => Promise<Row[]>;
 
 /** A statement with `?` placeholders and its values. */
@@ -139,7 +142,8 @@ export function hotSql(knex: Knex): HotSql {
     } catch (error) {
       // Whether a PREPARE ran before the failure cannot be told (prepared statements outlive a
       // failed transaction): the pool drops the connection rather than guess. So too when a
-      // migration (another instance's upgrade) changed the columns a prepared statement returns.
+      // migration (another instance's upgrade) changed the columns a prepared statement returns,
+      // or a prepared statement went missing (then statements go unprepared from now on).
       if (prepares.length > 0 || isStalePlan(error) || isLostStatement(error)) conn.__knex__disposed = error;
       if (isLostStatement(error)) preparing = false;
       throw error;
@@ -234,7 +238,10 @@ function isLostStatement(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '26000';
 }
 
-/** knex commits when the transaction's handler returns and rolls back when it throws: a rollback asked for throws this, with the result, past knex. */
+/**
+ * knex commits when the transaction's handler returns and rolls back when it throws: a rollback
+ * asked for (`rollbackAtEnd`) throws this, with the result, past knex.
+ */
 class RolledBack {
   constructor(readonly result: unknown) {}
 }
@@ -254,7 +261,9 @@ const statementNames = new Map<string, string>();
  * what PostgreSQL spent per SMS (bench/dispatch.ts, pg_stat_statements: 1.1 ms of 2.2). The
  * literals are exactly what the extended protocol would send as untyped parameters (pg's own
  * `prepareValue` text, quoted by pg's `escapeLiteral`; PostgreSQL types them by the prepared
- * statement's parameters). Null when a value has no text form (a Buffer).
+ * statement's parameters). Null when a value has no text form (a Buffer). With `prepare` false
+ * (a prepared statement went missing: `isLostStatement`), the statement itself, the literals in
+ * place of its `?`.
  */
 function executable(
   conn: PgConnection,
