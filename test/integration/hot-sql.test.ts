@@ -30,6 +30,16 @@ const tricky = [
 ];
 
 describe('hot-sql transactions on PostgreSQL', () => {
+  /** `work` with hot-sql on a pool of one connection (what is prepared on it can be seen), closed after. */
+  async function onOneConnection(work: (sql: ReturnType<typeof hotSql>, one: ReturnType<typeof openPostgres>) => Promise<void>): Promise<void> {
+    const one = openPostgres(testDb.url, { min: 0, max: 1 });
+    try {
+      await work(hotSql(one.knex), one);
+    } finally {
+      await one.close();
+    }
+  }
+
   it('a value inlined with BEGIN and COMMIT reads back exactly as the same value sent as a parameter', async () => {
     const sql = hotSql(testDb.db.knex);
     const at = new Date('2026-12-02T05:59:59.123Z');
@@ -110,42 +120,34 @@ describe('hot-sql transactions on PostgreSQL', () => {
   });
 
   it('a schema change under a prepared statement: run alone, it is prepared again on a new connection; in a transaction, that one fails and the next works', async () => {
-    const one = openPostgres(testDb.url, { min: 0, max: 1 });
-    try {
-      const sql = hotSql(one.knex);
-      await testDb.db.knex.raw('create table grows (id int primary key)');
-      await sql.run('insert into grows (id) values (?)', [1]);
-      const read = 'select g.* from grows g where g.id = ?';
-      assert.deepEqual(await sql.run(read, [1]), [{ id: 1 }]);
-      // Another instance's upgrade adds a column.
-      await testDb.db.knex.raw('alter table grows add column note text');
-      assert.deepEqual(await sql.run(read, [1]), [{ id: 1, note: null }]);
-      await sql.transaction((trx) => trx.run(read, [1], { commit: true }));
-      await testDb.db.knex.raw('alter table grows add column more int');
-      await assert.rejects(sql.transaction((trx) => trx.run(read, [1], { commit: true })), /cached plan must not change result type/);
-      assert.deepEqual(await sql.transaction((trx) => trx.run(read, [1], { commit: true })), [{ id: 1, note: null, more: null }]);
-    } finally {
-      await one.close();
-    }
+    await onOneConnection(async (sql) => {
+    await testDb.db.knex.raw('create table grows (id int primary key)');
+    await sql.run('insert into grows (id) values (?)', [1]);
+    const read = 'select g.* from grows g where g.id = ?';
+    assert.deepEqual(await sql.run(read, [1]), [{ id: 1 }]);
+    // Another instance's upgrade adds a column.
+    await testDb.db.knex.raw('alter table grows add column note text');
+    assert.deepEqual(await sql.run(read, [1]), [{ id: 1, note: null }]);
+    await sql.transaction((trx) => trx.run(read, [1], { commit: true }));
+    await testDb.db.knex.raw('alter table grows add column more int');
+    await assert.rejects(sql.transaction((trx) => trx.run(read, [1], { commit: true })), /cached plan must not change result type/);
+    assert.deepEqual(await sql.transaction((trx) => trx.run(read, [1], { commit: true })), [{ id: 1, note: null, more: null }]);
+    });
   });
 
   it('a prepared statement gone missing (a pooler in transaction mode, DEALLOCATE): the statement runs, and statements are no longer prepared', async () => {
-    const one = openPostgres(testDb.url, { min: 0, max: 1 });
-    try {
-      const sql = hotSql(one.knex);
-      const read = 'select note from hot where id = ?';
-      assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
-      // What a pooler does: the next EXECUTE reaches a server connection that never saw the PREPARE.
-      const client = one.knex.client as { acquireConnection(): Promise<{ query(q: string): Promise<unknown> }>; releaseConnection(c: unknown): Promise<unknown> };
-      const conn = await client.acquireConnection();
-      await conn.query('deallocate all');
-      await client.releaseConnection(conn);
-      assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
-      assert.deepEqual(await sql.transaction((trx) => trx.run(read, [0], { commit: true })), [{ note: tricky[0] }]);
-      assert.deepEqual(await sql.run(preparedLike, ['%']), [], 'nothing prepared any more');
-    } finally {
-      await one.close();
-    }
+    await onOneConnection(async (sql, one) => {
+    const read = 'select note from hot where id = ?';
+    assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
+    // What a pooler does: the next EXECUTE reaches a server connection that never saw the PREPARE.
+    const client = one.knex.client as { acquireConnection(): Promise<{ query(q: string): Promise<unknown> }>; releaseConnection(c: unknown): Promise<unknown> };
+    const conn = await client.acquireConnection();
+    await conn.query('deallocate all');
+    await client.releaseConnection(conn);
+    assert.deepEqual(await sql.run(read, [0]), [{ note: tricky[0] }]);
+    assert.deepEqual(await sql.transaction((trx) => trx.run(read, [0], { commit: true })), [{ note: tricky[0] }]);
+    assert.deepEqual(await sql.run(preparedLike, ['%']), [], 'nothing prepared any more');
+    });
   });
 
   it('statements in order in one message: each sees what the one before wrote; a rollback at the end undoes them all', async () => {
@@ -175,43 +177,35 @@ describe('hot-sql transactions on PostgreSQL', () => {
                          where statement like ? and statement not like '%pg_prepared_statements%'`;
 
   it('a statement is prepared once per connection, then only executed', async () => {
-    const one = openPostgres(testDb.url, { min: 0, max: 1 });
-    try {
-      const sql = hotSql(one.knex);
-      const text = 'select note from hot where id = ? and ? = ?';
-      for (let i = 0; i < 3; i++) assert.deepEqual(await sql.run(text, [0, 'x', 'x']), [{ note: tricky[0] }]);
-      await sql.transaction((trx) => trx.run(text, [0, 'x', 'x'], { commit: true }));
-      const prepared = await sql.run(preparedLike, ['%and $2 = $3%']);
-      assert.equal(prepared.length, 1, JSON.stringify(prepared));
-      assert.equal(Number(prepared[0]!.runs), 4);
-    } finally {
-      await one.close();
-    }
+    await onOneConnection(async (sql) => {
+    const text = 'select note from hot where id = ? and ? = ?';
+    for (let i = 0; i < 3; i++) assert.deepEqual(await sql.run(text, [0, 'x', 'x']), [{ note: tricky[0] }]);
+    await sql.transaction((trx) => trx.run(text, [0, 'x', 'x'], { commit: true }));
+    const prepared = await sql.run(preparedLike, ['%and $2 = $3%']);
+    assert.equal(prepared.length, 1, JSON.stringify(prepared));
+    assert.equal(Number(prepared[0]!.runs), 4);
+    });
   });
 
   it('a failure in the message that prepared the statement drops the connection; the next one prepares it again', async () => {
-    const one = openPostgres(testDb.url, { min: 0, max: 1 });
-    try {
-      const sql = hotSql(one.knex);
-      const backend = async () => Number((await sql.run('select pg_backend_pid() as pid', []))[0]!.pid);
-      const before = await backend();
-      const insert = 'insert into hot (id, note) values (?, ?) returning id';
-      // The first use of the statement fails at execution, in the message that also prepares it
-      // (and begins the transaction).
-      await assert.rejects(sql.transaction((trx) => trx.run(insert, [0, 'duplicate key'])), /duplicate key/);
-      const after = await backend();
-      assert.notEqual(after, before, 'the connection was replaced');
-      assert.deepEqual(await sql.transaction((trx) => trx.run(insert, [400, 'prepared again'], { commit: true })), [{ id: 400 }]);
-      // Once prepared, a failing execution keeps the connection and its statement.
-      const prepared = await backend();
-      await assert.rejects(sql.run(insert, [400, 'duplicate key']), /duplicate key/);
-      assert.equal(await backend(), prepared, 'the same connection');
-      assert.deepEqual(await sql.run(preparedLike, ['%insert into hot%']).then((rows) => rows.map((r) => Number(r.runs))), [2]);
-      // A statement PostgreSQL cannot prepare fails with its own error, every time.
-      for (let i = 0; i < 2; i++) await assert.rejects(sql.run('select no_such_column from hot where id = ?', [i]), /no_such_column/);
-    } finally {
-      await one.close();
-    }
+    await onOneConnection(async (sql) => {
+    const backend = async () => Number((await sql.run('select pg_backend_pid() as pid', []))[0]!.pid);
+    const before = await backend();
+    const insert = 'insert into hot (id, note) values (?, ?) returning id';
+    // The first use of the statement fails at execution, in the message that also prepares it
+    // (and begins the transaction).
+    await assert.rejects(sql.transaction((trx) => trx.run(insert, [0, 'duplicate key'])), /duplicate key/);
+    const after = await backend();
+    assert.notEqual(after, before, 'the connection was replaced');
+    assert.deepEqual(await sql.transaction((trx) => trx.run(insert, [400, 'prepared again'], { commit: true })), [{ id: 400 }]);
+    // Once prepared, a failing execution keeps the connection and its statement.
+    const prepared = await backend();
+    await assert.rejects(sql.run(insert, [400, 'duplicate key']), /duplicate key/);
+    assert.equal(await backend(), prepared, 'the same connection');
+    assert.deepEqual(await sql.run(preparedLike, ['%insert into hot%']).then((rows) => rows.map((r) => Number(r.runs))), [2]);
+    // A statement PostgreSQL cannot prepare fails with its own error, every time.
+    for (let i = 0; i < 2; i++) await assert.rejects(sql.run('select no_such_column from hot where id = ?', [i]), /no_such_column/);
+    });
   });
 });
 
