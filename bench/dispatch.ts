@@ -98,10 +98,19 @@ function procCpuMs(pid: number): number {
   const { userMs, kernelMs } = procCpuSplit(pid);
   return userMs + kernelMs;
 }
-/** utime and stime of a /proc stat line, in ms (USER_HZ is 100). */
+/**
+ * The fields of a /proc stat line from the third (state) on, times in ms (USER_HZ is 100):
+ * ppid, utime, stime, and the reaped children's cutime + cstime.
+ */
+function statFields(stat: string): { ppid: number; userMs: number; kernelMs: number; childrenMs: number } {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ms = (field: string | undefined) => (Number(field) * 1000) / 100;
+  return { ppid: Number(f[1]), userMs: ms(f[11]), kernelMs: ms(f[12]), childrenMs: ms(f[13]) + ms(f[14]) };
+}
+/** utime and stime of a /proc stat line, in ms. */
 function statTimes(stat: string): { userMs: number; kernelMs: number } {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { userMs: (Number(fields[11]) * 1000) / 100, kernelMs: (Number(fields[12]) * 1000) / 100 };
+  const { userMs, kernelMs } = statFields(stat);
+  return { userMs, kernelMs };
 }
 /**
  * CPU ms the whole PostgreSQL server has used (postmaster, its live children — backends,
@@ -112,22 +121,19 @@ function statTimes(stat: string): { userMs: number; kernelMs: number } {
 function postgresCpuMs(postmaster: number | null): number | null {
   if (postmaster === null) return null;
   try {
-    const stat = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime (fields 14–17 of proc(5); USER_HZ 100)
-    let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const main = statFields(readFileSync(`/proc/${postmaster}/stat`, 'utf8'));
+    let total = main.userMs + main.kernelMs + main.childrenMs;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
-      let child: string;
+      let child: ReturnType<typeof statFields>;
       try {
-        child = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        child = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
       } catch {
         continue; // gone meanwhile: its time is in the postmaster's cutime now
       }
-      const f = child.slice(child.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+      if (child.ppid === postmaster) total += child.userMs + child.kernelMs;
     }
-    return (ticks * 1000) / 100;
+    return total;
   } catch {
     return null;
   }
@@ -135,6 +141,12 @@ function postgresCpuMs(postmaster: number | null): number | null {
 
 /** The PostgreSQL server's main process, when it runs on this machine (a backend's parent); set by main. */
 let postmaster: number | null = null;
+
+/** The PostgreSQL server's CPU since `start` (a `postgresCpuMs` reading), or null when not measured. */
+function postgresCpuSince(start: number | null): number | null {
+  const now = postgresCpuMs(postmaster);
+  return start === null || now === null ? null : now - start;
+}
 
 /** The PostgreSQL server's main process, if it runs on this machine (a backend's parent). */
 async function postmasterPid(knex: Knex): Promise<number | null> {
@@ -591,7 +603,7 @@ async function runCampaign(
     process.stderr.write(`  ! ${(error as Error).message}\n`);
   }
   const cpuMs = cpuMsSince(cpu0);
-  const pgCpu1 = postgresCpuMs(postmaster);
+  const pgCpuMs = postgresCpuSince(pgCpu0);
   const end = doneAt === 0n ? process.hrtime.bigint() : doneAt;
   dispatcher.events.off('message', onMessage);
   dispatcher.events.off('campaign-finished', onFinished);
@@ -601,7 +613,7 @@ async function runCampaign(
     wallMs: Number(end - t0) / 1e6,
     finishedMs: finishedAt === null ? null : Number((finishedAt as bigint) - t0) / 1e6,
     cpuMs,
-    pgCpuMs: pgCpu0 === null || pgCpu1 === null ? null : pgCpu1 - pgCpu0,
+    pgCpuMs,
     counts,
     queries,
     maxGapMs,
@@ -725,11 +737,11 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
     wallMs = ms(t0);
   }
   const cpuMs = cpuMsSince(cpu0);
-  const pgCpu1 = postgresCpuMs(postmaster);
+  const pgCpuMs = postgresCpuSince(pgCpu0);
   socket.write('Action: Logoff\r\n\r\n');
   socket.end();
   await within(once(socket, 'close'), 5000, 'raw close').catch(() => socket.destroy());
-  return { wallMs, cpuMs, pgCpuMs: pgCpu0 === null || pgCpu1 === null ? null : pgCpu1 - pgCpu0, reports, errors };
+  return { wallMs, cpuMs, pgCpuMs, reports, errors };
 }
 
 // ------------------------------------------------------------------------------- claim vs queue depth
@@ -841,7 +853,7 @@ async function floorAtRealisticPace(knex: Knex, databaseUrl: string): Promise<{ 
  * (default 30) rather than two minutes: 1.25 s per SMS, pauses 5–10 s. Most modems are free and
  * pausing at any moment, which the pause-0 phases never show. In this process (tsx), like 3.
  */
-async function realisticWithPauses(knex: Knex, log: Logger): Promise<{ run: CampaignRun; sims: number }> {
+async function realisticWithPauses(knex: Knex, log: Logger): Promise<CampaignRun> {
   const seconds = intEnv('BENCH_PAUSED_SECONDS', 30, 5, 600);
   const sim = await startSimulator({ modems: REAL_MODEMS, delayPerPartMs: 1250 });
   const d = await startDispatch(knex, sim.port, log, 'bench');
@@ -851,8 +863,7 @@ async function realisticWithPauses(knex: Knex, log: Logger): Promise<{ run: Camp
   const target = Math.floor((seconds * REAL_MODEMS) / 8.75);
   const seeded = await seedCampaign(knex, target + REAL_MODEMS * 2, 'bench-realistic-pauses');
   try {
-    const run = await runCampaign(knex, d, seeded.campaigns, seeded.campaignId, target, { awaitFinished: false, timeoutMs: (seconds + 30) * 1000 });
-    return { run, sims: REAL_MODEMS };
+    return await runCampaign(knex, d, seeded.campaigns, seeded.campaignId, target, { awaitFinished: false, timeoutMs: (seconds + 30) * 1000 });
   } finally {
     await d.stop();
     await sim.close();
@@ -865,7 +876,7 @@ async function realisticWithPauses(knex: Knex, log: Logger): Promise<{ run: Camp
 function describePaused(r: CampaignRun): string {
   const sent = r.counts.sent ?? 0;
   return (
-    `${sent} sent in ${(r.wallMs / 1000).toFixed(1)} s: process CPU ${(r.cpuMs / Math.max(1, sent)).toFixed(2)} ms per message, ` +
+    `3d. realistic with pauses (the default pauses scaled: 16 modems, 1.25 s per SMS, pauses 5–10 s): ${sent} sent in ${(r.wallMs / 1000).toFixed(1)} s: process CPU ${(r.cpuMs / Math.max(1, sent)).toFixed(2)} ms per message, ` +
     `PostgreSQL ${cell(perMessage(r.pgCpuMs, sent), 2)} ms per message, ${(r.queries / Math.max(1, sent)).toFixed(1)} SQL statements per message`
   );
 }
@@ -933,8 +944,8 @@ async function main(): Promise<void> {
 
     if (process.env.BENCH_ONLY_PAUSED === '1') {
       const paused = await realisticWithPauses(knex, log);
-      process.stdout.write(`3d. realistic with pauses (16 modems, 1.25 s per SMS, pauses 5–10 s): ${describePaused(paused.run)}\n`);
-      process.stdout.write(`   statements by count: ${[...paused.run.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 8).map(([text, { n }]) => `${n}× ${text.slice(0, 50)}`).join(' | ')}\n`);
+      process.stdout.write(`${describePaused(paused)}\n`);
+      process.stdout.write(`   statements by count: ${[...paused.sql].sort((a, b) => b[1].n - a[1].n).slice(0, 8).map(([text, { n }]) => `${n}× ${text.slice(0, 50)}`).join(' | ')}\n`);
       return;
     }
 
@@ -1106,10 +1117,10 @@ async function main(): Promise<void> {
     );
     rows.push([`floor at the realistic pace`, String(floorReal.sent), '', '', floorReal.cpuMsPerMsg.toFixed(3), cell(floorReal.pgCpuMsPerMsg), '']);
     const paused = await realisticWithPauses(knex, log);
-    process.stdout.write(`3d. realistic with pauses (the default pauses scaled: 16 modems, 1.25 s per SMS, pauses 5–10 s): ${describePaused(paused.run)}\n`);
-    const pausedSent = paused.run.counts.sent ?? 0;
-    if (paused.run.timedOut) exitCode = 1;
-    rows.push([`realistic with pauses (16 modems)`, String(pausedSent), paused.run.wallMs.toFixed(0), ((pausedSent / paused.run.wallMs) * 1000).toFixed(1), (paused.run.cpuMs / Math.max(1, pausedSent)).toFixed(3), cell(perMessage(paused.run.pgCpuMs, pausedSent)), '']);
+    process.stdout.write(`${describePaused(paused)}\n`);
+    const pausedSent = paused.counts.sent ?? 0;
+    if (paused.timedOut) exitCode = 1;
+    rows.push([`realistic with pauses (16 modems)`, String(pausedSent), paused.wallMs.toFixed(0), ((pausedSent / paused.wallMs) * 1000).toFixed(1), (paused.cpuMs / Math.max(1, pausedSent)).toFixed(3), cell(perMessage(paused.pgCpuMs, pausedSent)), '']);
     const realisticCpuPerMsg = builtCpuPerMsg3 ?? cpuPerMsg3;
     const statementsPerMsg = run3.queries / Math.max(1, sent3);
 

@@ -297,21 +297,8 @@ export class Dispatcher {
     // Modems are looked at even with nothing to send (throttled), so new SIMs appear on the
     // modems page and in forecasts before the first campaign starts.
     if (gateway.isConnected() && this.modemsDue(nowMs)) await this.refreshModems(await readSettings());
-    // A SIM in the pause we gave it is not asked for work: its claim (a transaction on the SIM row)
-    // could only say "paused until", which we know. With the default pauses (20–40 s) most free
-    // modems are pausing at any moment, and every report's tick asked each of them.
-    let pausing = false;
-    const free = (gateway.isConnected() ? this.freeModems() : []).filter((m) => {
-      const until = this.pausedUntil.get(m.imsi!);
-      if (until === undefined) return true;
-      if (until <= nowMs) {
-        this.pausedUntil.delete(m.imsi!);
-        return true;
-      }
-      wakeTimes.push(new Date(until));
-      pausing = true;
-      return false;
-    });
+    const { free, pauseEnds } = this.outOfPause(gateway.isConnected() ? this.freeModems() : [], nowMs);
+    for (const end of pauseEnds) wakeTimes.push(new Date(end));
     // No modem free: nothing to claim; a report, a timeout or a status event will wake the loop.
     const askedForWork = free.length > 0 && !this.workLikely;
     const work = free.length > 0 && (this.workLikely || (await repo.hasWork()));
@@ -419,7 +406,7 @@ export class Dispatcher {
     // Idle (modems re-read only every minute) only when nothing is in flight and no modem is held
     // back after a timeout: such a modem is freed by the next listing that shows its queue empty.
     // (A SIM pausing between two SMS is not idle: the campaign goes on at the pause's end.)
-    this.idle = !work && !pausing && this.inFlight.size === 0 && this.afterUnknown.size === 0;
+    this.idle = !work && pauseEnds.length === 0 && this.inFlight.size === 0 && this.afterUnknown.size === 0;
     const timeoutSeconds = this.inFlight.size > 0 ? (await readSettings()).messageTimeoutSeconds : 0;
     for (const flight of this.inFlight.values()) {
       // A message still without a report must be looked at again when its timeout runs out.
@@ -445,6 +432,26 @@ export class Dispatcher {
     if (this.modemsDirty) return true;
     const every = this.idle ? (this.deps.idleModemRefreshMs ?? 60_000) : (this.deps.modemRefreshMs ?? 15_000);
     return nowMs - this.modemsFetchedAt >= every;
+  }
+
+  /**
+   * The free modems whose SIM is not in the pause we gave it, and when the others' pauses end. A
+   * pausing SIM is not asked for work: its claim (a transaction on the SIM row) could only say
+   * "paused until", which we know. With the default pauses (20–40 s) most free modems are pausing
+   * at any moment, and every report's tick asked each of them.
+   */
+  private outOfPause(modems: ModemInfo[], nowMs: number): { free: ModemInfo[]; pauseEnds: number[] } {
+    const free: ModemInfo[] = [];
+    const pauseEnds: number[] = [];
+    for (const m of modems) {
+      const until = this.pausedUntil.get(m.imsi!);
+      if (until !== undefined && until > nowMs) pauseEnds.push(until);
+      else {
+        this.pausedUntil.delete(m.imsi!);
+        free.push(m);
+      }
+    }
+    return { free, pauseEnds };
   }
 
   /**
