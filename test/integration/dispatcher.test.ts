@@ -319,6 +319,37 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     assert.deepEqual(Object.values(await states(campaignId)), Array(4).fill('sent'));
   });
 
+  test("a campaign is checked for completion once none of its messages is in flight here, not at every report", async () => {
+    simulator.setDelay('dongle1', 300);
+    const g = await gateway();
+    const campaignId = await runningCampaign(['+79120000071', '+79120000072']);
+    const d = dispatcher(g);
+    await d.recover();
+    const knex = testDb.db.knex;
+    let checks = 0;
+    const count = (q: { sql: string }) => {
+      if (q.sql.startsWith('update "campaigns"')) checks++;
+    };
+    const finished: number[] = [];
+    d.events.on('campaign-finished', (e) => finished.push(e.campaignId));
+    knex.on('query', count);
+    try {
+      const first = reached(d, 'sent', 1);
+      assert.equal((await d.tick()).claimed, 2);
+      await first;
+      checks = 0;
+      assert.equal((await d.tick()).inFlight, 1, 'the slow modem still sends the other message');
+      assert.equal(checks, 0, 'not checked while a message of the campaign is in flight here');
+      await reached(d, 'sent', 1);
+      await d.tick();
+      assert.equal(checks, 1, 'checked once its last message in flight has settled');
+      assert.deepEqual(finished, [campaignId]);
+    } finally {
+      knex.off('query', count);
+    }
+    assert.deepEqual(Object.values(await states(campaignId)), ['sent', 'sent']);
+  });
+
   test('two instances on one database never claim the same message', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => `+791300000${String(i).padStart(2, '0')}`);
     const campaignId = await runningCampaign(phones);
