@@ -11,6 +11,9 @@
  *    2b. FLOOR: the same loop plus one committed UPDATE of the message's state before each send
  *    and one after its report — the least any dispatcher that writes a state before its action
  *    can do per message without batching messages together (no claim, limits or facts).
+ *    2c. BATCHED FLOOR: the same writes, the reports of one event-loop turn and their modems' next
+ *    messages in one transaction. 2d. The same, each modem's next message claimed while its SMS is
+ *    in flight: what a redesign could reach at best (issue #10's 50 % of the raw loop).
  * 3. REALISTIC: 16 modems, each needing 5 s per SMS, for ~30 s: process CPU per message and RSS.
  *    3b. The same against the BUILT service in a child process (CPU from /proc): its first
  *    BENCH_BUILT_SENDING_WARMUP_SECONDS (default 60) of sending after start-up, then ~30 s more.

@@ -71,6 +71,13 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     return Object.fromEntries(rows.map((r: { phone: string; state: MessageState }) => [r.phone, r.state]));
   }
 
+  /** Calls `seen` with the SQL of every statement run from now on, until the returned function is called. */
+  function watchStatements(seen: (sql: string) => void): () => void {
+    const onQuery = (q: { sql: string }) => seen(q.sql);
+    testDb.db.knex.on('query', onQuery);
+    return () => testDb.db.knex.off('query', onQuery);
+  }
+
   /** Waits until `count` messages have reached `state` (awaits dispatcher events, never sleeps). */
   async function reached(d: Dispatcher, state: MessageState, count: number): Promise<void> {
     let seen = 0;
@@ -243,11 +250,11 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     let probes = 0;
     /** Each claim's first and last statement, in the order they went out: 'lock' or 'reserve'. */
     let order: string[] = [];
-    const count = (q: { sql: string }) => {
+    const count = (sql: string) => {
       // The notification claim (served by priority) and, when it finds none, its exact look.
-      if (q.sql.includes('order by priority desc') || q.sql.includes(') as waits')) probes++;
-      if (q.sql.includes('from sims s where s.imsi')) order.push('lock');
-      if (q.sql.startsWith('with facts as')) order.push('reserve');
+      if (sql.includes('order by priority desc') || sql.includes(') as waits')) probes++;
+      if (sql.includes('from sims s where s.imsi')) order.push('lock');
+      if (sql.startsWith('with facts as')) order.push('reserve');
     };
     /** One tick that sends on both modems: its probes and its claims' statement order. */
     const tickBoth = async () => {
@@ -258,7 +265,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       await sent;
       return { probes, order };
     };
-    knex.on('query', count);
+    const stop = watchStatements(count);
     try {
       // First tick: the probe is due. The first modem's claim probes alone and finds none; the other skips it.
       let tick = await tickBoth();
@@ -274,7 +281,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       assert.equal(tick.probes, 2);
       assert.deepEqual(tick.order, ['lock', 'reserve', 'lock', 'reserve']);
     } finally {
-      knex.off('query', count);
+      stop();
     }
     assert.deepEqual(Object.values(await states(campaignId)), Array(6).fill('sent'));
     assert.equal(simulator.sent.length, 6);
@@ -288,10 +295,9 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     await d.recover();
     const knex = testDb.db.knex;
     let locks = 0;
-    const count = (q: { sql: string }) => {
-      if (q.sql.includes('from sims s where s.imsi')) locks++;
-    };
-    knex.on('query', count);
+    const stop = watchStatements((sql) => {
+      if (sql.includes('from sims s where s.imsi')) locks++;
+    });
     try {
       const sent = reached(d, 'sent', 2);
       assert.equal((await d.tick()).claimed, 2);
@@ -314,7 +320,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       assert.equal(locks, 2);
       await more;
     } finally {
-      knex.off('query', count);
+      stop();
     }
     assert.deepEqual(Object.values(await states(campaignId)), Array(4).fill('sent'));
   });
@@ -325,14 +331,12 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
     const campaignId = await runningCampaign(['+79120000071', '+79120000072']);
     const d = dispatcher(g);
     await d.recover();
-    const knex = testDb.db.knex;
     let checks = 0;
-    const count = (q: { sql: string }) => {
-      if (q.sql.startsWith('update "campaigns"')) checks++;
-    };
     const finished: number[] = [];
     d.events.on('campaign-finished', (e) => finished.push(e.campaignId));
-    knex.on('query', count);
+    const stop = watchStatements((sql) => {
+      if (sql.startsWith('update "campaigns"')) checks++;
+    });
     try {
       const first = reached(d, 'sent', 1);
       assert.equal((await d.tick()).claimed, 2);
@@ -345,7 +349,7 @@ describe('dispatcher against PostgreSQL and the simulator over TCP', () => {
       assert.equal(checks, 1, 'checked once its last message in flight has settled');
       assert.deepEqual(finished, [campaignId]);
     } finally {
-      knex.off('query', count);
+      stop();
     }
     assert.deepEqual(Object.values(await states(campaignId)), ['sent', 'sent']);
   });
