@@ -724,63 +724,63 @@ async function rawAmiLoop(port: number, modems: number, total: number, timeoutMs
     inFlight.add(device);
     write(i, device);
   };
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const finish = () => {
+    if (reports + errors >= total) resolveDone();
+  };
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
   let pending: Array<{ id: number | null; device: string }> = [];
   const flush = async () => {
     const batch = pending;
     pending = [];
-    const done = batch.filter((b) => b.id !== null).map((b) => b.id!);
+    const sent = batch.filter((b) => b.id !== null).map((b) => b.id!);
     const nexts: Array<[number, string]> = [];
     for (const b of batch) if (next < total) nexts.push([next++, b.device]);
     const sql =
       `begin; ` +
-      (done.length ? `update bench_floor set state = 'sent' where id = any('{${done.join(',')}}'::int[]); ` : '') +
+      (sent.length ? `update bench_floor set state = 'sent' where id = any('{${sent.join(',')}}'::int[]); ` : '') +
       (nexts.length ? `update bench_floor f set state = 'sending', modem = v.m from (values ${nexts.map(([i, d]) => `(${i}, '${d}')`).join(', ')}) v(id, m) where f.id = v.id; ` : '') +
       `commit`;
     await durable!.pool.query(sql);
-    reports += done.length;
+    reports += sent.length;
     for (const [i, d] of nexts) writeOrHold(i, d);
   };
   const queue = (id: number | null, device: string) => {
     if (pending.length === 0) setImmediate(() => void flush().then(() => finish(), fail));
     pending.push({ id, device });
   };
-  const finish = () => finishRef();
-  let finishRef = () => {};
+  /** Batched: the device is free (its report, `id`, or a refusal): its held message goes out, and the batch takes its next. */
+  const freed = (device: string, id: number | null) => {
+    inFlight.delete(device);
+    const held = ready.get(device);
+    ready.delete(device);
+    if (held !== undefined) writeOrHold(held, device);
+    queue(id, device);
+  };
   const cpu0 = process.cpuUsage();
   const pgCpu0 = postgresCpuMs(postmaster);
   const t0 = process.hrtime.bigint();
-  const done = new Promise<void>((resolve) => {
-    const finish = () => {
-      if (reports + errors >= total) resolve();
-    };
-    finishRef = finish;
-    onBlock = (f) => {
-      if (f.get('event') === 'DongleReport') {
-        const device = f.get('device') ?? '';
-        const id = Number(/^raw-(\d+)$/.exec(f.get('payload') ?? '')?.[1]);
-        if (batched) {
-          inFlight.delete(device);
-          const held = ready.get(device);
-          ready.delete(device);
-          if (held !== undefined) writeOrHold(held, device);
-          return queue(id, device);
-        }
-        const settled = durable ? durable.pool.query(`update bench_floor set state = 'sent' where id = $1`, [id]) : Promise.resolve();
-        void settled.then(() => {
-          reports++;
-          void send(device).catch(fail);
-          finish();
-        }, fail);
-      } else if (f.get('response') === 'Error') {
-        errors++; // nothing queued: the device is free again
-        const device = /^\[([^\]]+)\]/.exec(f.get('message') ?? '')?.[1];
-        if (device) void send(device).catch(fail);
+  onBlock = (f) => {
+    if (f.get('event') === 'DongleReport') {
+      const device = f.get('device') ?? '';
+      const id = Number(/^raw-(\d+)$/.exec(f.get('payload') ?? '')?.[1]);
+      if (batched) return freed(device, id);
+      const settled = durable ? durable.pool.query(`update bench_floor set state = 'sent' where id = $1`, [id]) : Promise.resolve();
+      void settled.then(() => {
+        reports++;
+        void send(device).catch(fail);
         finish();
-      }
-    };
-  });
-  let fail: (error: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => (fail = reject));
+      }, fail);
+    } else if (f.get('response') === 'Error') {
+      errors++; // nothing queued: the device is free again
+      const device = /^\[([^\]]+)\]/.exec(f.get('message') ?? '')?.[1];
+      if (device && batched) freed(device, null);
+      else if (device) void send(device).catch(fail);
+      finish();
+    }
+  };
   for (let m = 0; m < modems; m++) {
     if (batched) {
       queue(null, `dongle${m}`);

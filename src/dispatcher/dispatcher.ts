@@ -133,10 +133,9 @@ export class Dispatcher {
   private wakePending = false;
   /**
    * Campaigns to check for completion: those with a message settled or skipped since the last
-   * check, less those the next tick still claimed from (they cannot be finished: that message is
-   * in flight, and its own settle puts the campaign back here). A candidate with a message of
-   * ours still in flight waits here until none is (see `finishable`). `finishAll`: check every
-   * running campaign (a campaign changed, orphans were settled, at start).
+   * check. One with a message of ours still in flight waits here until none is (see
+   * `finishable`). `finishAll`: check every running campaign (a campaign changed, orphans were
+   * settled, at start).
    */
   private readonly finishCandidates = new Set<number>();
   private finishAll = true;
@@ -373,9 +372,6 @@ export class Dispatcher {
         }
         const { message } = outcome;
         claimed++;
-        // Not finished while this message is in flight; its own settle makes it a candidate again.
-        // (Right after the claim: its report cannot have been applied before it was even sent.)
-        if (message.campaignId !== null) this.finishCandidates.delete(message.campaignId);
         this.inFlight.set(modem.device, {
           messageId: message.id,
           campaignId: message.campaignId,
@@ -419,7 +415,8 @@ export class Dispatcher {
     const only = this.finishAll ? null : this.finishable();
     if (only === null || only.length > 0) {
       this.finishAll = false;
-      for (const campaignId of only ?? [...this.finishCandidates]) this.finishCandidates.delete(campaignId);
+      if (only === null) this.finishCandidates.clear();
+      else for (const campaignId of only) this.finishCandidates.delete(campaignId);
       for (const campaignId of await repo.finishCampaigns(clock.now(), only)) {
         this.log.info({ event: 'campaign.finished', campaignId }, 'campaign finished');
         this.events.emit('campaign-finished', { campaignId });
